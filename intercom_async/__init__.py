@@ -1,0 +1,83 @@
+"""intercom-async: an asyncio client for Intercom's tickets API, typed, paced and retried.
+
+```python
+from intercom_async import IntercomClient
+
+async with IntercomClient() as client:  # token from INTERCOM_ACCESS_TOKEN
+    ticket = await client.tickets.get("1295")
+```
+"""
+
+from ._bulk import TicketId, TicketResult
+from ._client import ClientStats, IntercomClient
+from ._convert import to_dict
+from ._errors import (
+    ApiError,
+    AuthenticationError,
+    ClientClosedError,
+    IntercomError,
+    InvalidTicketIdError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+    TransportError,
+)
+from ._models import (
+    Attachment,
+    ContactReference,
+    ErrorDetail,
+    Reference,
+    Ticket,
+    TicketContacts,
+    TicketPart,
+    TicketPartAuthor,
+    TicketParts,
+    TicketState,
+    TicketType,
+    TicketTypeAttribute,
+    TicketTypeAttributeList,
+    Timestamp,
+)
+from ._protocol import RateLimit
+from ._retry import RetryPolicy
+from ._tickets import Tickets
+from ._version import __version__
+
+__all__ = [
+    "ApiError",
+    "Attachment",
+    "AuthenticationError",
+    "ClientClosedError",
+    "ClientStats",
+    "ContactReference",
+    "ErrorDetail",
+    "IntercomClient",
+    "IntercomError",
+    "InvalidTicketIdError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimit",
+    "RateLimitError",
+    "Reference",
+    "ResponseDecodeError",
+    "RetryPolicy",
+    "ServerError",
+    "Ticket",
+    "TicketContacts",
+    "TicketId",
+    "TicketPart",
+    "TicketPartAuthor",
+    "TicketParts",
+    "TicketResult",
+    "TicketState",
+    "TicketType",
+    "TicketTypeAttribute",
+    "TicketTypeAttributeList",
+    "Tickets",
+    "Timestamp",
+    "TransportError",
+    "__version__",
+    "to_dict",
+]

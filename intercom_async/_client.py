@@ -1,0 +1,275 @@
+"""``IntercomClient``: the aiohttp session manager every request goes through.
+
+A client is open from construction until ``aclose()`` (or the end of its ``async with``), then
+closed for good; it owns one ``aiohttp.ClientSession`` (one connection pool), made on first use,
+unless you hand it yours. Each request: wait for the rate-limit pacer, send, read the body
+(capped), hand status, headers and body to the sans-I/O core to decipher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from types import TracebackType
+import aiohttp
+import attrs
+from yarl import URL
+
+from ._errors import ClientClosedError, IntercomError, ResponseDecodeError, TransportError
+from ._models import Ticket
+from ._protocol import (
+    RateLimit,
+    build_headers,
+    decipher_ticket,
+    resolve_base_url,
+    validate_version,
+)
+from ._ratelimit import Pacer
+from ._retry import RetryPolicy, call_with_retries
+from ._tickets import Tickets
+
+__all__ = ["ClientStats", "IntercomClient"]
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
+
+
+@attrs.frozen
+class ClientStats:
+    """What a client has done so far (for progress bars and summaries).
+
+    Attributes:
+        requests: HTTP requests sent, retries included.
+        retries: retries the retry policy made.
+        rate_limited: answers with status 429.
+        rate_limit_waits: requests held back until the rate-limit window reset.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rate_limit_waits: int = 0
+
+
+class IntercomClient:
+    """An asyncio client for Intercom's REST API.
+
+    Args:
+        token: the access token; defaults to the ``INTERCOM_ACCESS_TOKEN`` environment variable,
+            read now. No token at all is a ``ValueError``.
+        region: ``"us"``, ``"eu"`` or ``"au"``: which Intercom data centre to talk to.
+        base_url: an API root that overrides ``region`` (a proxy, a test server). Plain
+            ``http://`` is refused for non-loopback hosts unless ``allow_insecure_http``.
+        version: the ``Intercom-Version`` header: ``"2.9"`` by default, any version the 2.9
+            description lists, any newer ``"N.M"``, or ``"Unstable"``.
+        retry: the ``RetryPolicy``; ``RetryPolicy()`` by default.
+        timeout: seconds one attempt may take in all (or an ``aiohttp.ClientTimeout``).
+        session: an ``aiohttp.ClientSession`` to use; it is yours, and never closed by us.
+        max_requests_per_second: a local cap on top of Intercom's own limit, for apps whose quota
+            several processes share.
+        max_response_bytes: a larger body is refused (``ResponseDecodeError``), not read.
+        max_connections: the size of the connection pool the client makes for itself.
+        allow_insecure_http: allow ``http://`` to a non-loopback ``base_url``.
+
+    Use it as ``async with IntercomClient() as client: ...`` or close it with ``await
+    client.aclose()``. Once closed it refuses work with ``ClientClosedError``.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        region: str = "us",
+        base_url: str | None = None,
+        version: str = "2.9",
+        retry: RetryPolicy | None = None,
+        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        session: aiohttp.ClientSession | None = None,
+        max_requests_per_second: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_connections: int = 100,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        if token is None:
+            token = os.environ.get(TOKEN_ENV)
+        if not isinstance(token, str) or not token.strip():
+            raise ValueError(
+                f"no Intercom access token: pass token=... or set {TOKEN_ENV}"
+                if token is None or isinstance(token, str)
+                else f"token must be a str, not {type(token).__name__}"
+            )
+        if any(c in token for c in "\r\n\x00"):
+            raise ValueError("the access token contains a line break or NUL character")
+        self._base_url = resolve_base_url(
+            region, base_url, allow_insecure_http=allow_insecure_http
+        )
+        self._version = validate_version(version)
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        self._retry = retry if retry is not None else RetryPolicy()
+        if isinstance(timeout, aiohttp.ClientTimeout):
+            self._timeout = timeout
+        elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+            self._timeout = aiohttp.ClientTimeout(total=float(timeout))
+        else:
+            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if not isinstance(max_response_bytes, int) or max_response_bytes < 1:
+            raise ValueError("max_response_bytes must be a positive int")
+        self._max_response_bytes = max_response_bytes
+        self._max_connections = max_connections
+        self._headers = build_headers(token, self._version)
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._pacer = Pacer(max_requests_per_second)
+        self._requests = 0
+        self._retries = 0
+        self._rate_limited = 0
+        self.tickets = Tickets(self)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The API root requests go to."""
+        return self._base_url
+
+    @property
+    def version(self) -> str:
+        """The ``Intercom-Version`` every request sends."""
+        return self._version
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy."""
+        return self._retry
+
+    @property
+    def closed(self) -> bool:
+        """Whether the client was closed."""
+        return self._closed
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The app's rate limit as the last answer reported it (``None`` before any)."""
+        return self._pacer.last
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters of what this client did so far."""
+        return ClientStats(
+            requests=self._requests,
+            retries=self._retries,
+            rate_limited=self._rate_limited,
+            rate_limit_waits=self._pacer.waits,
+        )
+
+    async def __aenter__(self) -> IntercomClient:
+        self._ensure_session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client and, if it made its own, its session. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<IntercomClient {self._base_url} version={self._version} {state}>"
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise ClientClosedError("this IntercomClient is closed; make a new one")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                auto_decompress=True,
+            )
+        elif self._session.closed:
+            raise ClientClosedError("the aiohttp session given to IntercomClient is closed")
+        return self._session
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def _get_ticket(self, path: str) -> Ticket:
+        """``GET`` a ticket path under the retry policy."""
+        self._ensure_session()
+        return await call_with_retries(
+            self._retry,
+            lambda: self._attempt(path),
+            what=f"GET {path}",
+            on_retry=self._count_retry,
+        )
+
+    def _count_retry(self, error: IntercomError, wait: float) -> None:
+        self._retries += 1
+
+    async def _attempt(self, path: str) -> Ticket:
+        session = self._ensure_session()
+        await self._pacer.acquire()
+        self._requests += 1
+        answered = False
+        try:
+            async with session.get(
+                URL(self._base_url + path, encoded=True),
+                headers=self._headers,
+                allow_redirects=False,
+                raise_for_status=False,
+                timeout=self._timeout,
+            ) as response:
+                answered = True
+                self._pacer.observe(response.status, response.headers)
+                if response.status == 429:
+                    self._rate_limited += 1
+                body = await self._read_body(response)
+                status, reason, headers = response.status, response.reason or "", response.headers
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TransportError(_describe(exc), path=path) from exc
+        finally:
+            if not answered:
+                self._pacer.release()
+        return decipher_ticket(status, headers, body, reason=reason, path=path)
+
+    async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
+        cap = self._max_response_bytes
+        length = response.content_length
+        if length is not None and length <= cap and "Content-Encoding" not in response.headers:
+            return await response.read()
+        if length is not None and length > cap:
+            raise self._too_large(response)
+        size = 0
+        chunks = []
+        async for chunk in response.content.iter_any():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(response)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, response: aiohttp.ClientResponse) -> ResponseDecodeError:
+        return ResponseDecodeError(
+            f"response body larger than max_response_bytes ({self._max_response_bytes} bytes); "
+            "not read",
+            status=response.status,
+            request_id=response.headers.get("X-Request-Id"),
+            headers=response.headers,
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timed out"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,195 @@
+"""The exceptions intercom-async raises, all under one root::
+
+    IntercomError                 anything this library raises on purpose
+    ├── ClientClosedError         the client was closed; it cannot be reopened
+    ├── InvalidTicketIdError      an id that cannot be sent (empty, not a str or int)
+    ├── TransportError            no answer: connection refused or reset, a timeout, a cut body
+    ├── ResponseDecodeError       a 2xx answer that is not a ticket (names the failing JSON path)
+    └── ApiError                  any other answer: non-2xx, redirects included
+        ├── AuthenticationError   401
+        ├── PermissionDeniedError 403
+        ├── NotFoundError         404
+        ├── RateLimitError        429
+        └── ServerError           5xx
+
+``str()`` of each says what happened in one line and never holds the access token: the only
+request detail kept is the method and path, and the path holds the ticket id, not the token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from multidict import CIMultiDict
+
+from ._models import ErrorDetail
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "ClientClosedError",
+    "InvalidTicketIdError",
+    "IntercomError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ServerError",
+    "TransportError",
+]
+
+
+class IntercomError(Exception):
+    """Root of every exception intercom-async raises on purpose."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only state survives pickling (to another process, a task queue...).
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(
+    cls: type[IntercomError], args: tuple[object, ...], state: dict[str, object]
+) -> IntercomError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
+class ClientClosedError(IntercomError, RuntimeError):
+    """The client was closed (``aclose()`` or leaving ``async with``) and refuses new work."""
+
+
+class InvalidTicketIdError(IntercomError, ValueError):
+    """A ticket id that cannot be sent: empty, blank, or neither a str nor an int."""
+
+
+class TransportError(IntercomError):
+    """No usable answer came back: the connection failed, was cut, or timed out.
+
+    The aiohttp (or asyncio) exception is the ``__cause__``. Retried by the retry policy.
+    """
+
+    def __init__(self, message: str, *, method: str = "GET", path: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}: " if self.path else ""
+        return f"{where}{self.args[0]}"
+
+
+class ResponseDecodeError(IntercomError):
+    """A successful (2xx) answer whose body is not a ticket.
+
+    ``json_path`` names where it failed (``$`` for the whole body, ``$.ticket_parts.ticket_parts[3]
+    .created_at`` deep inside). Never retried: the same request would get the same body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        json_path: str = "$",
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.json_path = json_path
+        self.request_id = request_id
+        self.headers: CIMultiDict[str] = CIMultiDict(headers or {})
+
+    def __str__(self) -> str:
+        rid = f" (request_id={self.request_id})" if self.request_id else ""
+        return f"HTTP {self.status}: response body is not a ticket at {self.json_path}: {self.args[0]}{rid}"
+
+
+class ApiError(IntercomError):
+    """Intercom (or something in front of it) answered with a non-2xx status.
+
+    Attributes:
+        status: the HTTP status code.
+        reason: the HTTP reason phrase.
+        request_id: Intercom's request id, from the body or the ``X-Request-Id`` header.
+        errors: the entries of Intercom's ``error.list`` (empty when the body is not one).
+        headers: the response headers.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        *,
+        reason: str = "",
+        request_id: str | None = None,
+        errors: Sequence[ErrorDetail] = (),
+        headers: Mapping[str, str] | None = None,
+        method: str = "GET",
+        path: str = "",
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.request_id = request_id
+        self.errors: list[ErrorDetail] = list(errors)
+        self.headers: CIMultiDict[str] = CIMultiDict(headers or {})
+        self.method = method
+        self.path = path
+        super().__init__(str(self))
+
+    @property
+    def code(self) -> str | None:
+        """The ``code`` of Intercom's first error (``"unauthorized"``, ``"not_found"``...)."""
+        return self.errors[0].code if self.errors else None
+
+    def __str__(self) -> str:
+        head = f"HTTP {self.status}"
+        if self.reason:
+            head += f" {self.reason}"
+        if self.path:
+            head = f"{self.method} {self.path}: {head}"
+        details = "; ".join(
+            ": ".join(part for part in (e.code, e.message) if part) + (f" (field {e.field})" if e.field else "")
+            for e in self.errors
+        )
+        if details:
+            head += f": {details}"
+        if self.request_id:
+            head += f" (request_id={self.request_id})"
+        return head
+
+
+class AuthenticationError(ApiError):
+    """401: the access token is missing, invalid or revoked."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the token is valid but lacks the scope for this request."""
+
+
+class NotFoundError(ApiError):
+    """404: no ticket has that id (or the token's app cannot see it)."""
+
+
+class RateLimitError(ApiError):
+    """429: the app's rate limit is spent. Retried after ``X-RateLimit-Reset`` by the policy."""
+
+
+class ServerError(ApiError):
+    """5xx: Intercom or a proxy in front of it failed. 500, 502, 503 and 504 are retried."""
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def api_error_class(status: int) -> type[ApiError]:
+    """The most specific ``ApiError`` subclass for an HTTP status."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, ApiError)

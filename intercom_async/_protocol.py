@@ -1,0 +1,276 @@
+"""The sans-I/O core: build a request for Intercom, decipher its answer.
+
+Nothing here touches the network, so all of it is tested with plain data. The client
+(``intercom_async._client``) only moves bytes between these functions and aiohttp.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from attrs import frozen
+from cattrs.errors import BaseValidationError
+
+from ._convert import error_path, structure_error_list, structure_ticket
+from ._errors import ApiError, InvalidTicketIdError, ResponseDecodeError, api_error_class
+from ._models import Ticket
+from ._version import __version__
+
+__all__ = [
+    "REGIONS",
+    "RateLimit",
+    "build_headers",
+    "decipher_ticket",
+    "resolve_base_url",
+    "retry_after_seconds",
+    "ticket_path",
+    "validate_version",
+]
+
+REGIONS: Mapping[str, str] = {
+    "us": "https://api.intercom.io",
+    "eu": "https://api.eu.intercom.io",
+    "au": "https://api.au.intercom.io",
+}
+# The versions the 2.9 description enumerates; any newer "N.M" is accepted too.
+KNOWN_VERSIONS = frozenset(
+    ["1.0", "1.1", "1.2", "1.3", "1.4"] + [f"2.{minor}" for minor in range(10)]
+)
+_VERSION = re.compile(r"(\d+)\.(\d+)")
+USER_AGENT = f"intercom-async/{__version__}"
+
+
+def validate_version(version: str) -> str:
+    """``version`` if it is an Intercom API version this client can ask for, else ``ValueError``.
+
+    Accepted: the values the 2.9 description enumerates (1.0 to 1.4, 2.0 to 2.9), any newer
+    ``N.M`` (2.10, 2.14, 3.0...), and ``"Unstable"``.
+    """
+    if not isinstance(version, str):
+        raise ValueError(f"version must be a string such as '2.9', not {type(version).__name__}")
+    if version in KNOWN_VERSIONS or version == "Unstable":
+        return version
+    match = _VERSION.fullmatch(version)
+    if match and (int(match[1]), int(match[2])) > (2, 9) and not match[2].startswith("0"):
+        return version
+    raise ValueError(
+        f"unknown Intercom API version {version!r}: use one of 1.0-1.4, 2.0-2.9, a newer "
+        "'N.M' such as '2.11', or 'Unstable'"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(
+    region: str, base_url: str | None, *, allow_insecure_http: bool = False
+) -> str:
+    """The API root to send requests to, without a trailing slash.
+
+    ``base_url`` wins over ``region``. Plain ``http://`` is refused for any host but a loopback
+    one (the token would cross the network in clear) unless ``allow_insecure_http`` is set.
+    """
+    if base_url is None:
+        if region not in REGIONS:
+            raise ValueError(f"unknown region {region!r}: use one of {', '.join(REGIONS)}")
+        return REGIONS[region]
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"base_url must be an absolute http(s) URL, not {base_url!r}")
+    if parts.username or parts.password:
+        raise ValueError("base_url must not carry credentials; pass the token instead")
+    if parts.query or parts.fragment:
+        raise ValueError("base_url must not have a query or fragment")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure_http:
+        raise ValueError(
+            f"refusing to send the access token over plain http to {parts.hostname}: use https, "
+            "or pass allow_insecure_http=True if you really mean it"
+        )
+    return base_url.rstrip("/")
+
+
+def build_headers(token: str, version: str) -> dict[str, str]:
+    """The headers every request carries."""
+    return {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json",
+        "Intercom-Version": version,
+        "User-Agent": USER_AGENT,
+    }
+
+
+def ticket_path(ticket_id: str | int) -> str:
+    """``/tickets/{id}`` with the id percent-encoded as exactly one path segment.
+
+    ``"../admins"`` becomes ``/tickets/..%2Fadmins``; an id that is only dots is encoded too, so
+    no id can climb out of ``/tickets/``.
+    """
+    if isinstance(ticket_id, bool) or not isinstance(ticket_id, (str, int)):
+        raise InvalidTicketIdError(
+            f"ticket id must be a str or an int, not {type(ticket_id).__name__}"
+        )
+    text = str(ticket_id)
+    if not text.strip():
+        raise InvalidTicketIdError("ticket id must be a non-empty string")
+    segment = quote(text, safe="")
+    if segment in (".", ".."):
+        segment = segment.replace(".", "%2E")
+    return f"/tickets/{segment}"
+
+
+@frozen
+class RateLimit:
+    """The app's rate-limit window as Intercom last reported it.
+
+    Attributes:
+        limit: requests allowed per window (``X-RateLimit-Limit``).
+        remaining: requests left in the current window (``X-RateLimit-Remaining``).
+        reset: Unix time at which the window resets (``X-RateLimit-Reset``).
+    """
+
+    limit: int | None
+    remaining: int | None
+    reset: float | None
+
+    @property
+    def reset_at(self) -> datetime | None:
+        """``reset`` as a timezone-aware UTC ``datetime``."""
+        return None if self.reset is None else datetime.fromtimestamp(self.reset, timezone.utc)
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RateLimit | None:
+        """The rate limit the headers report, or ``None`` when they report none."""
+        limit = _number(headers.get("X-RateLimit-Limit"))
+        remaining = _number(headers.get("X-RateLimit-Remaining"))
+        reset = _number(headers.get("X-RateLimit-Reset"))
+        if limit is None and remaining is None and reset is None:
+            return None
+        return cls(
+            limit=None if limit is None else int(limit),
+            remaining=None if remaining is None else int(remaining),
+            reset=reset,
+        )
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
+    """How long the server asked us to wait, from ``Retry-After`` or ``X-RateLimit-Reset``.
+
+    ``now`` is the current Unix time. ``None`` when neither header says anything usable.
+    """
+    retry_after = headers.get("Retry-After")
+    if retry_after is not None:
+        seconds = _number(retry_after)
+        if seconds is None:
+            try:
+                seconds = parsedate_to_datetime(retry_after).timestamp() - now
+            except (TypeError, ValueError, IndexError):
+                seconds = None
+        if seconds is not None:
+            return max(0.0, seconds)
+    reset = _number(headers.get("X-RateLimit-Reset"))
+    if reset is not None:
+        return max(0.0, reset - now)
+    return None
+
+
+def _is_json(content_type: str | None) -> bool:
+    if not content_type:
+        return True  # nothing claimed: let the body speak for itself
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def _decode_json(body: bytes) -> Any:
+    return json.loads(body)
+
+
+def decipher_ticket(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    reason: str = "",
+    method: str = "GET",
+    path: str = "",
+) -> Ticket:
+    """The ``Ticket`` a ``GET /tickets/{id}`` answer carries, or the error it amounts to.
+
+    Raises:
+        ApiError: (a subclass by status) for any status but 2xx.
+        ResponseDecodeError: for a 2xx whose body is not JSON or not a ticket.
+    """
+    if not 200 <= status < 300:
+        raise api_error(status, headers, body, reason=reason, method=method, path=path)
+    request_id = headers.get("X-Request-Id")
+
+    def failure(message: str, json_path: str = "$") -> ResponseDecodeError:
+        return ResponseDecodeError(
+            message, status=status, json_path=json_path, request_id=request_id, headers=headers
+        )
+
+    if not _is_json(headers.get("Content-Type")):
+        raise failure(f"expected JSON, got Content-Type {headers.get('Content-Type')!r}")
+    try:
+        data = _decode_json(body)
+    except RecursionError:
+        raise failure("JSON nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int too long
+        raise failure(f"not valid JSON ({exc})") from None
+    try:
+        return structure_ticket(data)
+    except (BaseValidationError, TypeError, ValueError, KeyError) as exc:
+        json_path, message = error_path(exc)
+        raise failure(message, json_path) from None
+    except RecursionError:
+        raise failure("JSON nested too deeply") from None
+
+
+def api_error(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    reason: str = "",
+    method: str = "GET",
+    path: str = "",
+) -> ApiError:
+    """The ``ApiError`` for a non-2xx answer, with Intercom's ``error.list`` when there is one."""
+    data: Any = None
+    if body and _is_json(headers.get("Content-Type")):
+        try:
+            data = _decode_json(body)
+        except (ValueError, RecursionError):
+            data = None
+    request_id, errors = structure_error_list(data)
+    return api_error_class(status)(
+        status,
+        reason=reason,
+        request_id=request_id or headers.get("X-Request-Id"),
+        errors=errors,
+        headers=headers,
+        method=method,
+        path=path,
+    )

@@ -1,0 +1,135 @@
+"""Client-wide pacing from Intercom's ``X-RateLimit-*`` headers, plus an optional local cap.
+
+Intercom meters an app in windows of about ten seconds and reports, on every answer, the
+window's ``X-RateLimit-Limit``, its ``X-RateLimit-Remaining`` and its ``X-RateLimit-Reset``
+(a Unix time). The ``Pacer`` keeps a budget for the current window: what the server said was
+remaining, less the requests already sent that the server had not yet counted. Every request of
+the client takes one unit before it goes out. When the budget is spent (or a 429 arrived), no
+request goes out until the window's reset; then the budget is the window's limit again, so the
+waiting requests resume in a measured stream rather than a herd. With no headers seen yet, a
+client is unpaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+
+from ._protocol import RateLimit, retry_after_seconds
+
+__all__ = ["Pacer"]
+
+# Past this, the server's clock (its Date header) is taken to differ from ours.
+_SKEW_TOLERANCE = 2.0
+# How long to hold requests after a 429 that said nothing of when to come back.
+_BLIND_429_PAUSE = 1.0
+
+
+class Pacer:
+    """Holds each request until the app's rate-limit window (and the local cap) allow it."""
+
+    def __init__(
+        self,
+        max_requests_per_second: float | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if max_requests_per_second is not None and not max_requests_per_second > 0:
+            raise ValueError("max_requests_per_second must be a positive number or None")
+        self._interval = 1.0 / max_requests_per_second if max_requests_per_second else 0.0
+        self._clock = clock
+        self._skew = 0.0  # server time minus ours, when they differ by more than the tolerance
+        self._next_slot = 0.0  # our clock: when the local cap lets the next request out
+        self._budget: int | None = None  # None: unknown, nothing holds requests back
+        self._window_end: float | None = None  # server clock: when the budget's window resets
+        self._in_flight = 0
+        self._changed = asyncio.Event()
+        self.last: RateLimit | None = None
+        self.waits = 0  # times a request was held for the window
+
+    def _server_now(self) -> float:
+        return self._clock() + self._skew
+
+    async def acquire(self) -> None:
+        """Wait until one more request may go out, and count it as sent."""
+        waited = False
+        while True:
+            now = self._server_now()
+            if self._window_end is not None and now >= self._window_end:
+                self._open_new_window()
+            if self._budget is None or self._budget > 0:
+                break
+            if not waited:
+                waited = True
+                self.waits += 1
+            self._changed.clear()
+            timeout = None if self._window_end is None else self._window_end - now
+            try:
+                await asyncio.wait_for(self._changed.wait(), timeout)
+            except TimeoutError:
+                pass
+        if self._budget is not None:
+            self._budget -= 1
+        self._in_flight += 1
+        if self._interval:
+            now = self._clock()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self._interval
+            if slot > now:
+                await asyncio.sleep(slot - now)
+
+    def _open_new_window(self) -> None:
+        # The window reset: a full window's worth, if we know it; else one probe at a time.
+        limit = self.last.limit if self.last is not None else None
+        self._budget = max(limit - self._in_flight, 0) if limit is not None else 1
+        self._window_end = None
+        self._changed.set()
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Learn from an answer's headers; call once per request that ``acquire`` let out."""
+        self._in_flight = max(self._in_flight - 1, 0)
+        now = self._clock()
+        self._learn_skew(headers, now)
+        seen = RateLimit.from_headers(headers)
+        if seen is not None:
+            self.last = seen
+        reset = seen.reset if seen is not None else None
+        remaining = seen.remaining if seen is not None else None
+        if status == 429:
+            remaining = 0
+            if reset is None:
+                wait = retry_after_seconds(headers, now)
+                reset = self._server_now() + (wait if wait is not None else _BLIND_429_PAUSE)
+        if remaining is None:
+            self._changed.set()
+            return
+        budget = max(remaining - self._in_flight, 0)
+        if reset is None or self._window_end is None or reset > self._window_end:
+            if reset is not None and reset <= self._server_now():
+                self._changed.set()
+                return  # that window is already over
+            self._window_end = reset
+            self._budget = budget
+        elif reset == self._window_end:
+            self._budget = budget if self._budget is None else min(self._budget, budget)
+        self._changed.set()
+
+    def release(self) -> None:
+        """Forget a request that ``acquire`` let out but that got no answer."""
+        self._in_flight = max(self._in_flight - 1, 0)
+        if self._budget is not None:
+            self._changed.set()
+
+    def _learn_skew(self, headers: Mapping[str, str], now: float) -> None:
+        date = headers.get("Date")
+        if date is None:
+            return
+        try:
+            server = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        # Date has whole seconds: the server's clock is somewhere in [server, server + 1).
+        skew = server + 0.5 - now
+        self._skew = skew if abs(skew) > _SKEW_TOLERANCE else 0.0
