@@ -43,7 +43,7 @@ REGIONS: Mapping[str, str] = {
 KNOWN_VERSIONS = frozenset(
     ["1.0", "1.1", "1.2", "1.3", "1.4"] + [f"2.{minor}" for minor in range(10)]
 )
-_VERSION = re.compile(r"(\d+)\.(\d+)")
+_VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 USER_AGENT = f"intercom-async/{__version__}"
 
 
@@ -58,7 +58,7 @@ def validate_version(version: str) -> str:
     if version in KNOWN_VERSIONS or version == "Unstable":
         return version
     match = _VERSION.fullmatch(version)
-    if match and (int(match[1]), int(match[2])) > (2, 9) and not match[2].startswith("0"):
+    if match and (int(match[1]), int(match[2])) > (2, 9):
         return version
     raise ValueError(
         f"unknown Intercom API version {version!r}: use one of 1.0-1.4, 2.0-2.9, a newer "

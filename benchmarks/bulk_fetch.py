@@ -1,0 +1,388 @@
+"""Bulk-fetch benchmark: intercom-async ``get_many`` vs a bare aiohttp floor vs python-intercom.
+
+A local aiohttp server in a separate process answers every ``GET /tickets/{id}`` with a
+realistic ticket (``intercom_async.testing._data.generate_ticket``), so the CPU time measured
+with ``time.process_time()`` is the client's alone. Each contender warms up on 50 tickets, then
+fetches N tickets with concurrency C; the best of ``--repeat`` runs is reported (wall and CPU
+minimised separately), per 1,000 tickets and as a ratio to the bare aiohttp floor.
+
+Usage::
+
+    python benchmarks/bulk_fetch.py                   # 20 parts (N=2000), 500 parts (N=300)
+    python benchmarks/bulk_fetch.py --parts 20 --n 5000 --concurrency 64 --repeat 5
+    python benchmarks/bulk_fetch.py --memory          # peak RSS of get_many: 2,000 vs 20,000 ids
+    python benchmarks/bulk_fetch.py --profile         # cProfile of get_many vs the floor (20 parts)
+
+The official SDK (``pip install python-intercom``) is benchmarked only when it is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import gc
+import importlib.metadata
+import importlib.util
+import json
+import multiprocessing
+import platform
+import pstats
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from intercom_async import IntercomClient
+from intercom_async.testing._data import generate_ticket
+
+WARMUP = 50
+POOL = 50
+LARGE_PARTS = 100  # at or above this many parts, --n-large applies
+HEADERS = {
+    "Authorization": "Bearer bench",
+    "Accept": "application/json",
+    "Intercom-Version": "2.9",
+    "User-Agent": "bench/1.0",
+}
+_MARK = '"@@ID@@"'
+
+# How a contender's timed part is run: timed (wall s, CPU s), or under the profiler.
+Measure = Callable[[Awaitable[None]], Awaitable[tuple[float, float]]]
+# A contender: (server url, warm-up ids, timed ids, concurrency, measure) -> what measure gave.
+# It raises if any ticket fails.
+Contender = Callable[
+    [str, list[str], list[str], int, Measure], Coroutine[Any, Any, tuple[float, float]]
+]
+
+
+# -- the server (runs in its own process) -----------------------------------------------------
+
+
+def _body_pool(parts: int) -> list[tuple[bytes, bytes]]:
+    """``POOL`` serialized tickets, each split around its top-level id."""
+    pool = []
+    for i in range(POOL):
+        data = generate_ticket(str(i), parts=parts, seed=i)
+        data["id"] = _MARK[1:-1]
+        before, after = json.dumps(data).encode().split(_MARK.encode())
+        pool.append((before, after))
+    return pool
+
+
+def _serve(parts: int, conn: Connection) -> None:
+    pool = _body_pool(parts)
+
+    async def ticket(request: web.Request) -> web.Response:
+        ticket_id = request.match_info["id"]
+        before, after = pool[hash(ticket_id) % len(pool)]
+        reset = str(int(time.time()) + 10)
+        return web.Response(
+            body=before + json.dumps(ticket_id).encode() + after,
+            content_type="application/json",
+            headers={
+                "X-RateLimit-Limit": "100000",
+                "X-RateLimit-Remaining": "99999",
+                "X-RateLimit-Reset": reset,
+            },
+        )
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/tickets/{id}", ticket)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        conn.send(runner.addresses[0][1])
+        await asyncio.Event().wait()  # until terminated
+
+    asyncio.run(main())
+
+
+@contextlib.contextmanager
+def serving(parts: int) -> Iterator[str]:
+    """Run the ticket server in a separate process; yield its base URL."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    process = ctx.Process(target=_serve, args=(parts, child), daemon=True)
+    process.start()
+    try:
+        if not parent.poll(120):
+            raise RuntimeError("the benchmark server did not start")
+        yield f"http://127.0.0.1:{parent.recv()}"
+    finally:
+        process.terminate()
+        process.join()
+
+
+# -- contenders -------------------------------------------------------------------------------
+
+
+async def _timed(work: Awaitable[None]) -> tuple[float, float]:
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    await work
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+async def run_ours(
+    url: str, warm: list[str], ids: list[str], c: int, measure: Measure
+) -> tuple[float, float]:
+    async with IntercomClient(token="bench", base_url=url) as client:
+
+        async def fetch(batch: Iterable[str]) -> None:
+            async for result in client.tickets.get_many(batch, concurrency=c):
+                if not result.ok:
+                    raise RuntimeError(f"ticket {result.id}: {result.error}")
+
+        await fetch(warm)
+        return await measure(fetch(ids))
+
+
+async def run_floor(
+    url: str, warm: list[str], ids: list[str], c: int, measure: Measure
+) -> tuple[float, float]:
+    async with aiohttp.ClientSession() as session:
+
+        async def worker(todo: Iterator[str]) -> None:
+            for ticket_id in todo:
+                async with session.get(f"{url}/tickets/{ticket_id}", headers=HEADERS) as resp:
+                    if resp.status != 200:
+                        raise RuntimeError(f"ticket {ticket_id}: HTTP {resp.status}")
+                    json.loads(await resp.read())
+
+        async def fetch(batch: list[str]) -> None:
+            todo = iter(batch)
+            await asyncio.gather(*(worker(todo) for _ in range(c)))
+
+        await fetch(warm)
+        return await measure(fetch(ids))
+
+
+async def run_official(
+    url: str, warm: list[str], ids: list[str], c: int, measure: Measure
+) -> tuple[float, float]:
+    from intercom import AsyncIntercom
+
+    client = AsyncIntercom(token="bench", base_url=url)
+    semaphore = asyncio.Semaphore(c)
+
+    async def one(ticket_id: str) -> None:
+        async with semaphore:
+            if await client.tickets.get(ticket_id=ticket_id) is None:
+                raise RuntimeError(f"ticket {ticket_id}: no ticket")
+
+    async def fetch(batch: list[str]) -> None:
+        await asyncio.gather(*(one(ticket_id) for ticket_id in batch))
+
+    try:
+        await fetch(warm)
+        return await measure(fetch(ids))
+    finally:
+        await client._client_wrapper.httpx_client.httpx_client.aclose()
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def contenders() -> dict[str, Contender]:
+    found: dict[str, Contender] = {
+        "bare aiohttp (floor)": run_floor,
+        "intercom-async get_many": run_ours,
+    }
+    if importlib.util.find_spec("intercom") is not None:
+        found[f"python-intercom {_version('python-intercom')}"] = run_official
+    return found
+
+
+# -- timing mode ------------------------------------------------------------------------------
+
+
+def bench(parts: int, n: int, c: int, repeat: int) -> None:
+    size = len(json.dumps(generate_ticket("1", parts=parts)))
+    warm = [str(i) for i in range(WARMUP)]
+    ids = [str(10_000_000 + i) for i in range(n)]
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders()}
+    errors: dict[str, str] = {}
+    with serving(parts) as url:
+        for _ in range(repeat):  # interleaved, so drift hits every contender alike
+            for name, contender in contenders().items():
+                if name in errors:
+                    continue
+                try:
+                    runs[name].append(asyncio.run(contender(url, warm, ids, c, _timed)))
+                except Exception as exc:
+                    errors[name] = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
+    print(
+        f"\n== {parts} parts per ticket (~{size / 1024:.1f} KiB JSON): N={n}, C={c}, "
+        f"best of {repeat} =="
+    )
+    print(f"{'contender':<28}{'wall s/1k':>11}{'CPU s/1k':>11}{'CPU/floor':>11}{'wall/floor':>12}")
+    best = {k: (min(w for w, _ in v), min(u for _, u in v)) for k, v in runs.items() if v}
+    floor = best.get("bare aiohttp (floor)")
+    for name in runs:
+        if name in errors:
+            print(f"{name:<28}ERROR: {errors[name]}")
+            continue
+        wall, cpu = best[name]
+        line = f"{name:<28}{wall * 1000 / n:>11.3f}{cpu * 1000 / n:>11.3f}"
+        if floor is not None:
+            line += f"{cpu / floor[1]:>10.2f}x{wall / floor[0]:>11.2f}x"
+        print(line)
+    official = [k for k in best if k.startswith("python-intercom")]
+    if official and "intercom-async get_many" in best:
+        theirs, ours = best[official[0]][1], best["intercom-async get_many"][1]
+        print(f"intercom-async uses {theirs / ours:.1f}x less CPU than {official[0]}")
+
+
+# -- memory mode ------------------------------------------------------------------------------
+
+
+async def _consume(url: str, n: int, c: int) -> None:
+    async with IntercomClient(token="bench", base_url=url) as client:
+        ok = 0
+        async for result in client.tickets.get_many((str(i) for i in range(n)), concurrency=c):
+            ok += result.ok  # the result is dropped here
+        if ok != n:
+            raise RuntimeError(f"only {ok} of {n} tickets fetched")
+
+
+def memory_child(url: str, n: int, c: int, trace: bool) -> None:
+    """In a fresh process: fetch n tickets, print peak RSS (and tracemalloc peak) as JSON."""
+    asyncio.run(_consume(url, 50, c))  # imports, lazy init, first connections
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if trace:
+        tracemalloc.start()
+    asyncio.run(_consume(url, n, c))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    traced = tracemalloc.get_traced_memory()[1] if trace else None
+    print(json.dumps({"baseline_kib": baseline, "peak_kib": peak, "traced_peak": traced}))
+
+
+def memory(c: int, trace: bool) -> None:
+    sizes = (2_000, 20_000)
+    print(f"\n== memory: get_many over a generator of ids, 20 parts, C={c}, fresh process each ==")
+    print(f"{'ids':>8}{'RSS after warm-up':>19}{'peak RSS':>11}{'tracemalloc peak':>18}")
+    peaks: list[dict[str, int | None]] = []
+    with serving(20) as url:
+        for n in sizes:
+            command = [sys.executable, __file__, "--memory-child", str(n), "--url", url]
+            command += ["--concurrency", str(c)]
+            rss = json.loads(subprocess.check_output(command))  # noqa: S603 - our own script
+            traced = None
+            if trace:
+                out = subprocess.check_output([*command, "--tracemalloc"])  # noqa: S603
+                traced = json.loads(out)["traced_peak"]
+            peaks.append({**rss, "traced_peak": traced})
+            mib = f"{traced / 2**20:>14.1f} MiB" if traced is not None else f"{'-':>18}"
+            print(
+                f"{n:>8}{rss['baseline_kib'] / 1024:>15.1f} MiB{rss['peak_kib'] / 1024:>7.1f} "
+                f"MiB{mib}"
+            )
+    small, large = peaks
+    growth = large["peak_kib"] / small["peak_kib"] - 1  # type: ignore[operator]
+    verdict = "OK" if growth <= 0.10 else "OVER TARGET"
+    print(f"peak RSS 20k vs 2k: {growth:+.1%} (target <= +10%: {verdict})")
+    if small["traced_peak"] and large["traced_peak"]:
+        print(f"tracemalloc peak 20k vs 2k: {large['traced_peak'] / small['traced_peak'] - 1:+.1%}")
+
+
+# -- profile mode -----------------------------------------------------------------------------
+
+
+def _area(filename: str) -> str:
+    for needle, area in (
+        ("cattrs", "cattrs"),
+        ("intercom_async", "intercom_async"),
+        ("tenacity", "tenacity"),
+        ("aiohttp", "aiohttp"),
+        ("yarl", "yarl"),
+        ("multidict", "multidict"),
+        ("asyncio", "asyncio"),
+        ("json", "json"),
+    ):
+        if needle in filename:
+            return area
+    return "C builtins" if filename == "~" else "other"
+
+
+async def _profiled(contender: Contender, url: str, n: int, c: int) -> pstats.Stats:
+    profiler = cProfile.Profile()
+
+    async def measure(work: Awaitable[None]) -> tuple[float, float]:
+        profiler.enable()
+        await work
+        profiler.disable()
+        return 0.0, 0.0
+
+    await contender(url, [str(i) for i in range(WARMUP)], [str(i) for i in range(n)], c, measure)
+    return pstats.Stats(profiler)
+
+
+def profile(n: int, c: int, top: int = 30) -> None:
+    with serving(20) as url:
+        ours = asyncio.run(_profiled(run_ours, url, n, c))
+        floor = asyncio.run(_profiled(run_floor, url, n, c))
+    areas: dict[str, list[float]] = {}
+    for column, stats in enumerate((floor, ours)):
+        for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+            areas.setdefault(_area(filename), [0.0, 0.0])[column] += tottime * 1e6 / n
+    print(f"\n== cProfile, 20 parts, N={n}, C={c}: own time per ticket, µs (profiler-inflated) ==")
+    print(f"{'area':<16}{'floor':>9}{'get_many':>10}{'extra':>9}")
+    for area, (f, o) in sorted(areas.items(), key=lambda kv: kv[1][0] - kv[1][1]):
+        print(f"{area:<16}{f:>9.1f}{o:>10.1f}{o - f:>+9.1f}")
+    total_f, total_o = (sum(v[i] for v in areas.values()) for i in (0, 1))
+    print(f"{'total':<16}{total_f:>9.1f}{total_o:>10.1f}{total_o - total_f:>+9.1f}")
+    print(f"\n-- get_many: top {top} functions by own time --")
+    ours.sort_stats("tottime").print_stats(top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--n", type=int, default=2000, help="tickets per run, small tickets")
+    parser.add_argument(
+        "--n-large", type=int, default=300, help=f"tickets per run, parts >= {LARGE_PARTS}"
+    )
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--parts", type=int, nargs="+", default=[20, 500])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory", action="store_true", help="peak RSS, 2k vs 20k ids")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="--memory: RSS only")
+    parser.add_argument("--profile", action="store_true", help="cProfile get_many, 20 parts")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child is not None:
+        memory_child(args.url, args.memory_child, args.concurrency, args.tracemalloc)
+        return
+    print(
+        f"python {platform.python_version()} ({platform.python_implementation()}), "
+        f"aiohttp {_version('aiohttp')}, intercom-async {_version('intercom-async')}, "
+        f"cattrs {_version('cattrs')}, attrs {_version('attrs')}, "
+        f"python-intercom {_version('python-intercom')}"
+    )
+    if args.memory:
+        memory(args.concurrency, trace=not args.no_tracemalloc)
+    elif args.profile:
+        profile(args.n, args.concurrency)
+    else:
+        for parts in args.parts:
+            n = args.n_large if parts >= LARGE_PARTS else args.n
+            bench(parts, n, args.concurrency, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

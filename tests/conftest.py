@@ -1,0 +1,128 @@
+"""Shared fixtures: example documents and a scripted aiohttp server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from aiohttp import web
+
+from intercom_async import IntercomClient, RetryPolicy
+
+DATA = Path(__file__).parent / "data"
+TOKEN = "tok_Zq8-distinctive-SECRET-9f3"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def load(name: str) -> Any:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+@attrs.define
+class Seen:
+    """One request the scripted server received."""
+
+    path: str
+    raw_path: str
+    ticket_id: str
+    headers: dict[str, str]
+    time: float
+
+
+@attrs.define
+class ScriptedServer:
+    """A real aiohttp server whose answer to ``GET /tickets/{id}`` each test scripts.
+
+    ``answers`` is a list of handlers used one per request, in order (the last one repeats);
+    ``seen`` is every request received.
+    """
+
+    base_url: str = ""
+    answers: list[Handler] = attrs.Factory(list)
+    seen: list[Seen] = attrs.Factory(list)
+
+    def script(self, *handlers: Handler) -> None:
+        self.answers = list(handlers)
+
+    def count(self, ticket_id: str | None = None) -> int:
+        return sum(1 for s in self.seen if ticket_id is None or s.ticket_id == ticket_id)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.seen.append(
+            Seen(
+                path=request.path,
+                raw_path=request.raw_path,
+                ticket_id=request.match_info["id"],
+                headers=dict(request.headers),
+                time=time.time(),
+            )
+        )
+        if not self.answers:
+            return await ticket_answer()(request)
+        handler = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        return await handler(request)
+
+
+def ticket_answer(
+    data: Any = None, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Handler:
+    """A handler answering with ``data`` as JSON (the reference example by default)."""
+    body = load("reference_example.json") if data is None else data
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        payload = body
+        if data is None:
+            payload = {**body, "id": request.match_info["id"]}
+        return web.json_response(payload, status=status, headers=headers)
+
+    return handler
+
+
+def error_answer(
+    status: int, code: str, message: str = "", *, headers: dict[str, str] | None = None
+) -> Handler:
+    """A handler answering with an Intercom ``error.list``."""
+    body = {
+        "type": "error.list",
+        "request_id": f"req-{status}-{code}",
+        "errors": [{"code": code, "message": message or code.replace("_", " ")}],
+    }
+    return ticket_answer(body, status=status, headers=headers)
+
+
+def raw_answer(
+    body: bytes, *, status: int = 200, content_type: str = "application/json"
+) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=body, status=status, headers={"Content-Type": content_type})
+
+    return handler
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[ScriptedServer]:
+    scripted = ScriptedServer()
+    app = web.Application()
+    app.router.add_get("/tickets/{id:.*}", scripted.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    scripted.base_url = f"http://127.0.0.1:{port}"
+    yield scripted
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def client(server: ScriptedServer) -> AsyncIterator[IntercomClient]:
+    async with IntercomClient(
+        TOKEN, base_url=server.base_url, retry=RetryPolicy.no_wait(), timeout=5
+    ) as c:
+        yield c

@@ -1,0 +1,215 @@
+"""The sans-I/O core: request building and answer deciphering, with no network."""
+
+from __future__ import annotations
+
+import json
+from email.utils import format_datetime
+from datetime import datetime, timezone
+
+import pytest
+
+from intercom_async import (
+    ApiError,
+    AuthenticationError,
+    InvalidTicketIdError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimit,
+    RateLimitError,
+    ResponseDecodeError,
+    ServerError,
+    Ticket,
+)
+from intercom_async._protocol import (
+    USER_AGENT,
+    build_headers,
+    decipher_ticket,
+    resolve_base_url,
+    retry_after_seconds,
+    ticket_path,
+    validate_version,
+)
+
+from .conftest import load
+
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.4", "2.0", "2.9", "2.10", "2.11", "2.14", "3.0",
+                                     "Unstable"])
+def test_versions_accepted(version: str) -> None:
+    assert validate_version(version) == version
+
+
+@pytest.mark.parametrize("version", ["", "2", "1.5", "2.09", "v2.9", "latest", "2.9.1", " 2.9"])
+def test_versions_refused(version: str) -> None:
+    with pytest.raises(ValueError, match="Intercom API version"):
+        validate_version(version)
+
+
+def test_regions_and_base_url() -> None:
+    assert resolve_base_url("us", None) == "https://api.intercom.io"
+    assert resolve_base_url("eu", None) == "https://api.eu.intercom.io"
+    assert resolve_base_url("au", None) == "https://api.au.intercom.io"
+    assert resolve_base_url("eu", "https://proxy.example.com/intercom/") == (
+        "https://proxy.example.com/intercom"
+    )
+    with pytest.raises(ValueError, match="unknown region 'mars'"):
+        resolve_base_url("mars", None)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9"])
+def test_plain_http_is_fine_on_loopback(url: str) -> None:
+    assert resolve_base_url("us", url) == url
+
+
+def test_plain_http_elsewhere_needs_opting_in() -> None:
+    with pytest.raises(ValueError, match="plain http to api.example.com"):
+        resolve_base_url("us", "http://api.example.com")
+    assert resolve_base_url("us", "http://api.example.com", allow_insecure_http=True)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://x.example.com", "api.intercom.io", "https://user:pw@x.example.com",
+            "https://x.example.com/?a=1"]
+)
+def test_bad_base_urls(url: str) -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        resolve_base_url("us", url)
+
+
+def test_headers() -> None:
+    headers = build_headers("t0k", "2.9")
+    assert headers == {
+        "Authorization": "Bearer t0k",
+        "Accept": "application/json",
+        "Intercom-Version": "2.9",
+        "User-Agent": USER_AGENT,
+    }
+    assert USER_AGENT.startswith("intercom-async/")
+
+
+@pytest.mark.parametrize(
+    ("ticket_id", "path"),
+    [
+        ("1295", "/tickets/1295"),
+        (1295, "/tickets/1295"),
+        ("../admins", "/tickets/..%2Fadmins"),
+        ("..", "/tickets/%2E%2E"),
+        (".", "/tickets/%2E"),
+        ("a b?c#d", "/tickets/a%20b%3Fc%23d"),
+        ("ü/1", "/tickets/%C3%BC%2F1"),
+    ],
+)
+def test_ticket_path_is_one_encoded_segment(ticket_id: str | int, path: str) -> None:
+    assert ticket_path(ticket_id) == path
+
+
+@pytest.mark.parametrize("ticket_id", ["", "   ", None, True, 1.5, b"12"])
+def test_bad_ticket_ids(ticket_id: object) -> None:
+    with pytest.raises(InvalidTicketIdError) as info:
+        ticket_path(ticket_id)  # type: ignore[arg-type]
+    assert isinstance(info.value, ValueError)
+
+
+def test_rate_limit_headers() -> None:
+    seen = RateLimit.from_headers(
+        {"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "998", "X-RateLimit-Reset": "1717000010"}
+    )
+    assert seen == RateLimit(limit=1000, remaining=998, reset=1717000010.0)
+    assert seen.reset_at == datetime(2024, 5, 29, 16, 26, 50, tzinfo=timezone.utc)
+    assert RateLimit.from_headers({}) is None
+    assert RateLimit.from_headers({"X-RateLimit-Remaining": "soon"}) is None
+
+
+def test_retry_after_prefers_retry_after_then_reset() -> None:
+    now = 1_000.0
+    assert retry_after_seconds({"Retry-After": "3"}, now) == 3.0
+    assert retry_after_seconds({"X-RateLimit-Reset": "1004"}, now) == 4.0
+    assert retry_after_seconds({"Retry-After": "2", "X-RateLimit-Reset": "1009"}, now) == 2.0
+    assert retry_after_seconds({"X-RateLimit-Reset": "990"}, now) == 0.0
+    assert retry_after_seconds({}, now) is None
+    date = format_datetime(datetime.fromtimestamp(now + 7, timezone.utc), usegmt=True)
+    assert retry_after_seconds({"Retry-After": date}, now) == pytest.approx(7.0)
+
+
+def body(name: str) -> bytes:
+    return json.dumps(load(name)).encode()
+
+
+def test_decipher_a_ticket() -> None:
+    ticket = decipher_ticket(200, JSON, body("reference_example.json"))
+    assert isinstance(ticket, Ticket)
+    assert ticket.id == "1295"
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, ApiError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (408, ApiError),
+        (422, ApiError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (503, ServerError),
+        (302, ApiError),
+    ],
+)
+def test_each_status_has_its_error_class(status: int, cls: type[ApiError]) -> None:
+    headers = {**JSON, "X-Request-Id": "hdr-id"}
+    with pytest.raises(cls) as info:
+        decipher_ticket(status, headers, body("error_401.json"), reason="Why", path="/tickets/1")
+    error = info.value
+    assert type(error) is cls
+    assert error.status == status
+    assert error.request_id == "f93ecfa8-d08a-4325-8694-89aeb89c8f85"
+    assert [(e.code, e.message, e.field) for e in error.errors] == [
+        ("unauthorized", "Access Token Invalid", None)
+    ]
+    assert error.code == "unauthorized"
+    assert error.headers["x-request-id"] == "hdr-id"
+    assert str(error) == (
+        f"GET /tickets/1: HTTP {status} Why: unauthorized: Access Token Invalid "
+        "(request_id=f93ecfa8-d08a-4325-8694-89aeb89c8f85)"
+    )
+
+
+def test_error_without_error_list() -> None:
+    with pytest.raises(ServerError) as info:
+        decipher_ticket(502, {"Content-Type": "text/html", "X-Request-Id": "abc"}, b"<html>Bad</html>")
+    assert info.value.errors == []
+    assert info.value.request_id == "abc"
+    assert "\n" not in str(info.value)
+
+
+def test_error_field_is_reported() -> None:
+    payload = {"type": "error.list", "errors": [{"code": "parameter_invalid", "field": "id"}]}
+    with pytest.raises(ApiError, match=r"parameter_invalid \(field id\)"):
+        decipher_ticket(400, JSON, json.dumps(payload).encode())
+
+
+@pytest.mark.parametrize(
+    ("payload", "headers", "match"),
+    [
+        (b"<html>proxy</html>", {"Content-Type": "text/html"}, "expected JSON"),
+        (b"{not json", JSON, "not valid JSON"),
+        (b"null", JSON, "got null"),
+        (b"\xff\xfe{}", JSON, "not valid JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, JSON, "JSON"),
+        (b'{"id": 5}', JSON, "at \\$.id"),
+    ],
+)
+def test_2xx_bodies_that_are_not_tickets(payload: bytes, headers: dict[str, str], match: str) -> None:
+    with pytest.raises(ResponseDecodeError, match=match) as info:
+        decipher_ticket(200, headers, payload)
+    assert info.value.status == 200
+
+
+def test_decode_error_keeps_the_path() -> None:
+    with pytest.raises(ResponseDecodeError) as info:
+        decipher_ticket(200, JSON, b'{"ticket_parts": {"ticket_parts": [{"redacted": "no"}]}}')
+    assert info.value.json_path == "$.ticket_parts.ticket_parts[0].redacted"
+    assert "boolean" in str(info.value)
