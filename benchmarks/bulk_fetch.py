@@ -11,7 +11,7 @@ Usage::
     python benchmarks/bulk_fetch.py                   # 20 parts (N=2000), 500 parts (N=300)
     python benchmarks/bulk_fetch.py --parts 20 --n 5000 --concurrency 64 --repeat 5
     python benchmarks/bulk_fetch.py --memory          # peak RSS of get_many: 2,000 vs 20,000 ids
-    python benchmarks/bulk_fetch.py --profile         # cProfile of get_many vs the floor (20 parts)
+    python benchmarks/bulk_fetch.py --profile         # where get_many's CPU goes (first --parts)
 
 The official SDK (``pip install python-intercom``) is benchmarked only when it is installed.
 """
@@ -47,6 +47,7 @@ from intercom_async.testing._data import generate_ticket
 WARMUP = 50
 POOL = 50
 LARGE_PARTS = 100  # at or above this many parts, --n-large applies
+FLOOR, OURS = "bare aiohttp (floor)", "intercom-async get_many"
 HEADERS = {
     "Authorization": "Bearer bench",
     "Accept": "application/json",
@@ -55,13 +56,12 @@ HEADERS = {
 }
 _MARK = '"@@ID@@"'
 
-# How a contender's timed part is run: timed (wall s, CPU s), or under the profiler.
-Measure = Callable[[Awaitable[None]], Awaitable[tuple[float, float]]]
+Timing = tuple[float, float]  # wall seconds, CPU seconds
+# How a contender's timed part runs: timed, or under the profiler.
+Measure = Callable[[Awaitable[None]], Awaitable[Timing]]
 # A contender: (server url, warm-up ids, timed ids, concurrency, measure) -> what measure gave.
 # It raises if any ticket fails.
-Contender = Callable[
-    [str, list[str], list[str], int, Measure], Coroutine[Any, Any, tuple[float, float]]
-]
+Contender = Callable[[str, list[str], list[str], int, Measure], Coroutine[Any, Any, Timing]]
 
 
 # -- the server (runs in its own process) -----------------------------------------------------
@@ -84,18 +84,17 @@ def _serve(parts: int, conn: Connection) -> None:
     async def ticket(request: web.Request) -> web.Response:
         ticket_id = request.match_info["id"]
         before, after = pool[hash(ticket_id) % len(pool)]
-        reset = str(int(time.time()) + 10)
         return web.Response(
             body=before + json.dumps(ticket_id).encode() + after,
             content_type="application/json",
             headers={
                 "X-RateLimit-Limit": "100000",
                 "X-RateLimit-Remaining": "99999",
-                "X-RateLimit-Reset": reset,
+                "X-RateLimit-Reset": str(int(time.time()) + 10),
             },
         )
 
-    async def main() -> None:
+    async def run() -> None:
         app = web.Application()
         app.router.add_get("/tickets/{id}", ticket)
         runner = web.AppRunner(app, access_log=None)
@@ -104,7 +103,7 @@ def _serve(parts: int, conn: Connection) -> None:
         conn.send(runner.addresses[0][1])
         await asyncio.Event().wait()  # until terminated
 
-    asyncio.run(main())
+    asyncio.run(run())
 
 
 @contextlib.contextmanager
@@ -126,16 +125,14 @@ def serving(parts: int) -> Iterator[str]:
 # -- contenders -------------------------------------------------------------------------------
 
 
-async def _timed(work: Awaitable[None]) -> tuple[float, float]:
+async def _timed(work: Awaitable[None]) -> Timing:
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
     await work
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-async def run_ours(
-    url: str, warm: list[str], ids: list[str], c: int, measure: Measure
-) -> tuple[float, float]:
+async def run_ours(url: str, warm: list[str], ids: list[str], c: int, m: Measure) -> Timing:
     async with IntercomClient(token="bench", base_url=url) as client:
 
         async def fetch(batch: Iterable[str]) -> None:
@@ -144,12 +141,10 @@ async def run_ours(
                     raise RuntimeError(f"ticket {result.id}: {result.error}")
 
         await fetch(warm)
-        return await measure(fetch(ids))
+        return await m(fetch(ids))
 
 
-async def run_floor(
-    url: str, warm: list[str], ids: list[str], c: int, measure: Measure
-) -> tuple[float, float]:
+async def run_floor(url: str, warm: list[str], ids: list[str], c: int, m: Measure) -> Timing:
     async with aiohttp.ClientSession() as session:
 
         async def worker(todo: Iterator[str]) -> None:
@@ -164,12 +159,10 @@ async def run_floor(
             await asyncio.gather(*(worker(todo) for _ in range(c)))
 
         await fetch(warm)
-        return await measure(fetch(ids))
+        return await m(fetch(ids))
 
 
-async def run_official(
-    url: str, warm: list[str], ids: list[str], c: int, measure: Measure
-) -> tuple[float, float]:
+async def run_official(url: str, warm: list[str], ids: list[str], c: int, m: Measure) -> Timing:
     from intercom import AsyncIntercom
 
     client = AsyncIntercom(token="bench", base_url=url)
@@ -185,8 +178,8 @@ async def run_official(
 
     try:
         await fetch(warm)
-        return await measure(fetch(ids))
-    finally:
+        return await m(fetch(ids))
+    finally:  # the SDK has no close(); close the httpx client it made
         await client._client_wrapper.httpx_client.httpx_client.aclose()
 
 
@@ -194,14 +187,11 @@ def _version(dist: str) -> str:
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
-        return "?"
+        return "not installed"
 
 
 def contenders() -> dict[str, Contender]:
-    found: dict[str, Contender] = {
-        "bare aiohttp (floor)": run_floor,
-        "intercom-async get_many": run_ours,
-    }
+    found: dict[str, Contender] = {FLOOR: run_floor, OURS: run_ours}
     if importlib.util.find_spec("intercom") is not None:
         found[f"python-intercom {_version('python-intercom')}"] = run_official
     return found
@@ -214,7 +204,7 @@ def bench(parts: int, n: int, c: int, repeat: int) -> None:
     size = len(json.dumps(generate_ticket("1", parts=parts)))
     warm = [str(i) for i in range(WARMUP)]
     ids = [str(10_000_000 + i) for i in range(n)]
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders()}
+    runs: dict[str, list[Timing]] = {name: [] for name in contenders()}
     errors: dict[str, str] = {}
     with serving(parts) as url:
         for _ in range(repeat):  # interleaved, so drift hits every contender alike
@@ -226,12 +216,11 @@ def bench(parts: int, n: int, c: int, repeat: int) -> None:
                 except Exception as exc:
                     errors[name] = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
     print(
-        f"\n== {parts} parts per ticket (~{size / 1024:.1f} KiB JSON): N={n}, C={c}, "
-        f"best of {repeat} =="
+        f"\n== {parts} parts/ticket (~{size / 1024:.1f} KiB JSON): N={n}, C={c}, best of {repeat}"
     )
     print(f"{'contender':<28}{'wall s/1k':>11}{'CPU s/1k':>11}{'CPU/floor':>11}{'wall/floor':>12}")
     best = {k: (min(w for w, _ in v), min(u for _, u in v)) for k, v in runs.items() if v}
-    floor = best.get("bare aiohttp (floor)")
+    floor = best.get(FLOOR)
     for name in runs:
         if name in errors:
             print(f"{name:<28}ERROR: {errors[name]}")
@@ -242,8 +231,8 @@ def bench(parts: int, n: int, c: int, repeat: int) -> None:
             line += f"{cpu / floor[1]:>10.2f}x{wall / floor[0]:>11.2f}x"
         print(line)
     official = [k for k in best if k.startswith("python-intercom")]
-    if official and "intercom-async get_many" in best:
-        theirs, ours = best[official[0]][1], best["intercom-async get_many"][1]
+    if official and OURS in best:
+        theirs, ours = best[official[0]][1], best[OURS][1]
         print(f"intercom-async uses {theirs / ours:.1f}x less CPU than {official[0]}")
 
 
@@ -261,7 +250,7 @@ async def _consume(url: str, n: int, c: int) -> None:
 
 def memory_child(url: str, n: int, c: int, trace: bool) -> None:
     """In a fresh process: fetch n tickets, print peak RSS (and tracemalloc peak) as JSON."""
-    asyncio.run(_consume(url, 50, c))  # imports, lazy init, first connections
+    asyncio.run(_consume(url, WARMUP, c))  # imports, lazy init, converter caches
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if trace:
         tracemalloc.start()
@@ -272,56 +261,65 @@ def memory_child(url: str, n: int, c: int, trace: bool) -> None:
 
 
 def memory(c: int, trace: bool) -> None:
-    sizes = (2_000, 20_000)
-    print(f"\n== memory: get_many over a generator of ids, 20 parts, C={c}, fresh process each ==")
+    print(f"\n== memory: get_many over a generator of ids, 20 parts, C={c}, fresh process each")
     print(f"{'ids':>8}{'RSS after warm-up':>19}{'peak RSS':>11}{'tracemalloc peak':>18}")
-    peaks: list[dict[str, int | None]] = []
+    peaks: list[int] = []
+    traced: list[int] = []
     with serving(20) as url:
-        for n in sizes:
+        for n in (2_000, 20_000):
             command = [sys.executable, __file__, "--memory-child", str(n), "--url", url]
             command += ["--concurrency", str(c)]
             rss = json.loads(subprocess.check_output(command))  # noqa: S603 - our own script
-            traced = None
-            if trace:
+            peaks.append(rss["peak_kib"])
+            line = f"{n:>8}{rss['baseline_kib'] / 1024:>15.1f} MiB{peaks[-1] / 1024:>7.1f} MiB"
+            if trace:  # a separate run: tracing slows the fetch and costs memory of its own
                 out = subprocess.check_output([*command, "--tracemalloc"])  # noqa: S603
-                traced = json.loads(out)["traced_peak"]
-            peaks.append({**rss, "traced_peak": traced})
-            mib = f"{traced / 2**20:>14.1f} MiB" if traced is not None else f"{'-':>18}"
-            print(
-                f"{n:>8}{rss['baseline_kib'] / 1024:>15.1f} MiB{rss['peak_kib'] / 1024:>7.1f} "
-                f"MiB{mib}"
-            )
-    small, large = peaks
-    growth = large["peak_kib"] / small["peak_kib"] - 1  # type: ignore[operator]
+                traced.append(json.loads(out)["traced_peak"])
+                line += f"{traced[-1] / 2**20:>14.1f} MiB"
+            print(line)
+    growth = peaks[1] / peaks[0] - 1
     verdict = "OK" if growth <= 0.10 else "OVER TARGET"
-    print(f"peak RSS 20k vs 2k: {growth:+.1%} (target <= +10%: {verdict})")
-    if small["traced_peak"] and large["traced_peak"]:
-        print(f"tracemalloc peak 20k vs 2k: {large['traced_peak'] / small['traced_peak'] - 1:+.1%}")
+    print(f"peak RSS, 20k vs 2k ids: {growth:+.1%} (target: at most +10%: {verdict})")
+    if traced:
+        print(f"tracemalloc peak, 20k vs 2k ids: {traced[1] / traced[0] - 1:+.1%}")
 
 
 # -- profile mode -----------------------------------------------------------------------------
 
+_AREAS = ("<attrs generated", "cattrs", "tenacity", "aiohttp", "yarl", "multidict", "asyncio")
+
 
 def _area(filename: str) -> str:
-    for needle, area in (
-        ("cattrs", "cattrs"),
-        ("intercom_async", "intercom_async"),
-        ("tenacity", "tenacity"),
-        ("aiohttp", "aiohttp"),
-        ("yarl", "yarl"),
-        ("multidict", "multidict"),
-        ("asyncio", "asyncio"),
-        ("json", "json"),
-    ):
-        if needle in filename:
-            return area
-    return "C builtins" if filename == "~" else "other"
+    if "intercom_async/" in filename and not filename.startswith("<"):
+        return "intercom_async/" + filename.rsplit("/", 1)[1]
+    if filename.endswith("json/decoder.py"):
+        return "json"
+    area = next((a for a in _AREAS if a in filename), "C builtins" if filename == "~" else "other")
+    return "attrs __init__" if area == "<attrs generated" else area
+
+
+def _model_cost(parts: int, reps: int = 500) -> tuple[float, float]:
+    """CPU s per ticket of ``json.loads`` alone and of ``decipher_ticket`` (JSON + models)."""
+    from intercom_async._protocol import decipher_ticket  # private: the sans-I/O decode step
+
+    bodies = [before + b'"1"' + after for before, after in _body_pool(parts)]
+    headers = {"Content-Type": "application/json"}
+    costs = []
+    for decode in (json.loads, lambda body: decipher_ticket(200, headers, body)):
+        best = float("inf")
+        for _ in range(3):
+            start = time.process_time()
+            for i in range(reps):
+                decode(bodies[i % len(bodies)])
+            best = min(best, (time.process_time() - start) / reps)
+        costs.append(best)
+    return costs[0], costs[1]
 
 
 async def _profiled(contender: Contender, url: str, n: int, c: int) -> pstats.Stats:
     profiler = cProfile.Profile()
 
-    async def measure(work: Awaitable[None]) -> tuple[float, float]:
+    async def measure(work: Awaitable[None]) -> Timing:
         profiler.enable()
         await work
         profiler.disable()
@@ -331,36 +329,47 @@ async def _profiled(contender: Contender, url: str, n: int, c: int) -> pstats.St
     return pstats.Stats(profiler)
 
 
-def profile(n: int, c: int, top: int = 30) -> None:
-    with serving(20) as url:
-        ours = asyncio.run(_profiled(run_ours, url, n, c))
-        floor = asyncio.run(_profiled(run_floor, url, n, c))
+def profile(parts: int, n: int, c: int, top: int = 30) -> None:
+    warm, ids = [str(i) for i in range(WARMUP)], [str(i) for i in range(n)]
+    with serving(parts) as url:
+        floor_us, ours_us = (
+            min(asyncio.run(run(url, warm, ids, c, _timed))[1] for _ in range(3)) * 1e6 / n
+            for run in (run_floor, run_ours)
+        )
+        stats = [asyncio.run(_profiled(run, url, n, c)) for run in (run_floor, run_ours)]
+    json_s, model_s = _model_cost(parts)
+    model_us = (model_s - json_s) * 1e6
+    print(f"\n== where get_many's CPU goes: {parts} parts, N={n}, C={c}, no profiler, best of 3")
+    print(f"bare aiohttp floor {floor_us:8.1f} µs/ticket (of which json.loads {json_s * 1e6:.1f})")
+    print(f"get_many           {ours_us:8.1f} µs/ticket ({ours_us - floor_us:+.1f} over the floor)")
+    print(f"  models           {model_us:8.1f} µs (decipher_ticket minus json.loads, in a loop)")
+    print(f"  the rest         {ours_us - floor_us - model_us:8.1f} µs (client, pacer, bulk, I/O)")
     areas: dict[str, list[float]] = {}
-    for column, stats in enumerate((floor, ours)):
-        for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
-            areas.setdefault(_area(filename), [0.0, 0.0])[column] += tottime * 1e6 / n
-    print(f"\n== cProfile, 20 parts, N={n}, C={c}: own time per ticket, µs (profiler-inflated) ==")
-    print(f"{'area':<16}{'floor':>9}{'get_many':>10}{'extra':>9}")
+    for column, stat in enumerate(stats):
+        for (filename, _, _), row in stat.stats.items():  # type: ignore[attr-defined]
+            areas.setdefault(_area(filename), [0.0, 0.0])[column] += row[2] * 1e6 / n
+    print("\n== cProfile: own time per ticket, µs (inflated by the profiler)")
+    print(f"{'area':<34}{'floor':>9}{'get_many':>10}{'extra':>9}")
     for area, (f, o) in sorted(areas.items(), key=lambda kv: kv[1][0] - kv[1][1]):
-        print(f"{area:<16}{f:>9.1f}{o:>10.1f}{o - f:>+9.1f}")
+        print(f"{area:<34}{f:>9.1f}{o:>10.1f}{o - f:>+9.1f}")
     total_f, total_o = (sum(v[i] for v in areas.values()) for i in (0, 1))
-    print(f"{'total':<16}{total_f:>9.1f}{total_o:>10.1f}{total_o - total_f:>+9.1f}")
-    print(f"\n-- get_many: top {top} functions by own time --")
-    ours.sort_stats("tottime").print_stats(top)
+    print(f"{'total':<34}{total_f:>9.1f}{total_o:>10.1f}{total_o - total_f:>+9.1f}")
+    print(f"\n-- get_many: top {top} functions by own time")
+    stats[1].sort_stats("tottime").print_stats(top)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--n", type=int, default=2000, help="tickets per run, small tickets")
+    parser.add_argument("--n", type=int, default=2000, help="tickets per run")
     parser.add_argument(
-        "--n-large", type=int, default=300, help=f"tickets per run, parts >= {LARGE_PARTS}"
+        "--n-large", type=int, default=300, help=f"tickets per run at >= {LARGE_PARTS} parts"
     )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--parts", type=int, nargs="+", default=[20, 500])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per contender; best counts")
     parser.add_argument("--memory", action="store_true", help="peak RSS, 2k vs 20k ids")
     parser.add_argument("--no-tracemalloc", action="store_true", help="--memory: RSS only")
-    parser.add_argument("--profile", action="store_true", help="cProfile get_many, 20 parts")
+    parser.add_argument("--profile", action="store_true", help="profile get_many (first --parts)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
@@ -377,7 +386,7 @@ def main() -> None:
     if args.memory:
         memory(args.concurrency, trace=not args.no_tracemalloc)
     elif args.profile:
-        profile(args.n, args.concurrency)
+        profile(args.parts[0], args.n, args.concurrency)
     else:
         for parts in args.parts:
             n = args.n_large if parts >= LARGE_PARTS else args.n

@@ -129,7 +129,10 @@ async def fetch_many(
             failure = exc
         await queue.put(_Done(failure))
 
-    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    workers = [
+        asyncio.create_task(worker(), name=f"intercom_async.get_many worker {n}")
+        for n in range(concurrency)
+    ]
     running = len(workers)
     held: dict[int, TicketResult] = {}
     try:

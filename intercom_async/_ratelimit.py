@@ -23,8 +23,6 @@ __all__ = ["Pacer"]
 
 # Past this, the server's clock (its Date header) is taken to differ from ours.
 _SKEW_TOLERANCE = 2.0
-# How long to hold requests after a 429 that said nothing of when to come back.
-_BLIND_429_PAUSE = 1.0
 
 
 class Pacer:
@@ -41,6 +39,7 @@ class Pacer:
         self._interval = 1.0 / max_requests_per_second if max_requests_per_second else 0.0
         self._clock = clock
         self._skew = 0.0  # server time minus ours, when they differ by more than the tolerance
+        self._last_date: str | None = None
         self._next_slot = 0.0  # our clock: when the local cap lets the next request out
         self._budget: int | None = None  # None: unknown, nothing holds requests back
         self._window_end: float | None = None  # server clock: when the budget's window resets
@@ -83,7 +82,8 @@ class Pacer:
     def _open_new_window(self) -> None:
         # The window reset: a full window's worth, if we know it; else one probe at a time.
         limit = self.last.limit if self.last is not None else None
-        self._budget = max(limit - self._in_flight, 0) if limit is not None else 1
+        floor = 0 if self._in_flight else 1  # with nothing in flight, someone must go and look
+        self._budget = max(limit - self._in_flight, floor) if limit is not None else 1
         self._window_end = None
         self._changed.set()
 
@@ -98,16 +98,19 @@ class Pacer:
         reset = seen.reset if seen is not None else None
         remaining = seen.remaining if seen is not None else None
         if status == 429:
+            wait = retry_after_seconds(headers, now)
+            if wait is None:  # no word on when to come back: the retry backoff spaces it out
+                self._changed.set()
+                return
             remaining = 0
             if reset is None:
-                wait = retry_after_seconds(headers, now)
-                reset = self._server_now() + (wait if wait is not None else _BLIND_429_PAUSE)
-        if remaining is None:
+                reset = self._server_now() + wait
+        if remaining is None or reset is None:  # no window to pace against
             self._changed.set()
             return
         budget = max(remaining - self._in_flight, 0)
-        if reset is None or self._window_end is None or reset > self._window_end:
-            if reset is not None and reset <= self._server_now():
+        if self._window_end is None or reset > self._window_end:
+            if reset <= self._server_now():
                 self._changed.set()
                 return  # that window is already over
             self._window_end = reset
@@ -124,8 +127,9 @@ class Pacer:
 
     def _learn_skew(self, headers: Mapping[str, str], now: float) -> None:
         date = headers.get("Date")
-        if date is None:
+        if date is None or date == self._last_date:
             return
+        self._last_date = date
         try:
             server = parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError, IndexError):

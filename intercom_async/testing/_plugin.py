@@ -1,0 +1,34 @@
+"""pytest fixtures for code that uses intercom-async (loaded through the ``pytest11`` entry point).
+
+``intercom_fake`` is a started ``FakeIntercom(tickets=10)``; ``intercom_client`` is an
+``IntercomClient`` pointed at it that retries without waiting. Both are function-scoped and
+closed after the test. Override ``intercom_fake`` in your ``conftest.py`` to change the fake.
+
+They need pytest-asyncio; without it this plugin defines nothing, and pytest runs as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from .._client import IntercomClient
+from .._retry import RetryPolicy
+from ._server import FakeIntercom
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - exercised by a test that hides pytest-asyncio
+    pass
+else:
+
+    @pytest_asyncio.fixture
+    async def intercom_fake() -> AsyncIterator[FakeIntercom]:
+        """A started ``FakeIntercom(tickets=10)`` (tickets ``"1"`` to ``"10"``), closed after."""
+        async with FakeIntercom(tickets=10) as fake:
+            yield fake
+
+    @pytest_asyncio.fixture
+    async def intercom_client(intercom_fake: FakeIntercom) -> AsyncIterator[IntercomClient]:
+        """``intercom_fake.client(retry=RetryPolicy.no_wait())``, closed after the test."""
+        async with intercom_fake.client(retry=RetryPolicy.no_wait()) as client:
+            yield client

@@ -1,0 +1,340 @@
+"""``FakeIntercom``: an aiohttp server that answers ``GET /tickets/{id}`` like Intercom 2.9."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import math
+import re
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .._client import IntercomClient
+from ._data import generate_ticket
+from ._faults import Fault, FaultPlan
+from ._log import Entry, RecordedRequest, Redactor
+from ._responses import (
+    JSON,
+    RATE_LIMIT_MESSAGE,
+    default_error,
+    error_response,
+    html_response,
+    reset_connection,
+    truncated_response,
+)
+from ._window import RateWindow
+
+__all__ = ["FakeIntercom"]
+
+_HOST = "127.0.0.1"
+# How long close() lets answers in progress finish before cancelling them.
+_SHUTDOWN_TIMEOUT = 1.0
+_KNOWN_VERSIONS = frozenset(
+    ["1.0", "1.1", "1.2", "1.3", "1.4", "Unstable"] + [f"2.{minor}" for minor in range(12)]
+)
+_VERSION = re.compile(r"([1-9]\d*)\.(0|[1-9]\d*)")
+
+
+def _valid_version(value: str) -> bool:
+    if value in _KNOWN_VERSIONS:
+        return True
+    match = _VERSION.fullmatch(value)
+    return match is not None and (int(match[1]), int(match[2])) > (2, 9)
+
+
+def _encode(ticket: Mapping[str, Any]) -> bytes:
+    return json.dumps(ticket, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _check_token(token: object) -> str:
+    # The messages never quote the token.
+    if not isinstance(token, str):
+        raise TypeError(f"token must be a str, not {type(token).__name__}")
+    if not token.strip() or token != token.strip() or any(c in token for c in "\r\n\x00"):
+        raise ValueError("token must be non-empty, without surrounding spaces or line breaks")
+    return token
+
+
+class FakeIntercom:
+    """A fake Intercom API (version 2.9) on ``127.0.0.1``, for your tests.
+
+    It serves ``GET /tickets/{id}`` with Bearer auth, ``Intercom-Version`` checks, Intercom's
+    ``error.list`` errors and ``X-RateLimit-*`` headers on every answer; it can misbehave on
+    cue (``inject``, ``random_faults``) and it records every request (``requests``).
+
+    Args:
+        token: the one access token it accepts.
+        tickets: a number ``N`` to serve generated tickets ``"1"`` to ``"N"``
+            (``generate_ticket(id, parts=parts, seed=seed)``), or an iterable of ticket dicts,
+            each with an ``"id"``.
+        seed: the seed of the generated tickets.
+        parts: ticket parts per generated ticket.
+        rate_limit: requests allowed per window; ``None`` enforces no limit (the headers then
+            report a limit of 10000 that is never used up).
+        window: the rate-limit window in seconds. Windows follow one another from the
+            server's start.
+
+    Use it as ``async with FakeIntercom(tickets=10) as fake: ...``, or ``await fake.start()``
+    and ``await fake.close()``; or mount ``fake.app`` in a server of your own.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "test-token",  # noqa: S107 - a fake's token, not a secret
+        tickets: int | Iterable[Mapping[str, Any]] = 0,
+        seed: int | str = 0,
+        parts: int = 20,
+        rate_limit: int | None = None,
+        window: float = 10.0,
+    ) -> None:
+        self._token = _check_token(token)
+        self._redactor = Redactor(token)
+        if isinstance(parts, bool) or not isinstance(parts, int) or parts < 0:
+            raise ValueError(f"parts must be an int >= 0, not {parts!r}")
+        if rate_limit is not None and (
+            isinstance(rate_limit, bool) or not isinstance(rate_limit, int) or rate_limit < 1
+        ):
+            raise ValueError(f"rate_limit must be an int >= 1 or None, not {rate_limit!r}")
+        if (
+            isinstance(window, bool)
+            or not isinstance(window, (int, float))
+            or not (window > 0 and math.isfinite(window))
+        ):
+            raise ValueError(f"window must be a positive number of seconds, not {window!r}")
+        self._seed = seed
+        self._parts = parts
+        self._generated = 0
+        self._bodies: dict[str, bytes] = {}
+        if isinstance(tickets, bool):
+            raise TypeError("tickets must be an int or an iterable of ticket dicts, not a bool")
+        if isinstance(tickets, int):
+            if tickets < 0:
+                raise ValueError(f"tickets must be >= 0, not {tickets}")
+            self._generated = tickets
+        else:
+            for ticket in tickets:
+                self.add_ticket(ticket)
+        self._window = RateWindow(rate_limit, window)
+        self._faults = FaultPlan()
+        self._log: list[Entry] = []
+        self._app = web.Application()
+        self._app.router.add_get("/tickets/{id}", self._handle)
+        self._app.router.add_route("*", "/{path:.*}", self._handle)
+        self._app.on_startup.append(self._on_startup)
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self._closed = False
+
+    # -- set-up --------------------------------------------------------------------------
+
+    def add_ticket(self, data: Mapping[str, Any]) -> str:
+        """Serve ``data`` (a ticket as JSON-ready data) at ``/tickets/{data["id"]}``.
+
+        A ticket with the same id is replaced. ``data`` is serialised now: changing it later
+        changes nothing. Returns the id as a str.
+        """
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a ticket must be a mapping, not {type(data).__name__}")
+        ticket_id = data.get("id")
+        if isinstance(ticket_id, bool) or not isinstance(ticket_id, (str, int)):
+            raise ValueError('a ticket needs an "id" (a str or an int)')
+        key = str(ticket_id)
+        if not key:
+            raise ValueError('a ticket needs a non-empty "id"')
+        self._bodies[key] = _encode(data)
+        return key
+
+    def inject(self, ticket_id: str, fault: Fault, times: int | None = 1) -> None:
+        """Answer the next ``times`` requests for ``ticket_id`` with ``fault`` (``None``: all).
+
+        Faults injected for one id queue up: the second starts when the first is used up.
+        """
+        self._faults.inject(str(ticket_id), fault, times)
+
+    def random_faults(
+        self, probability: float, *, seed: int = 0, kinds: Sequence[Fault] | None = None
+    ) -> None:
+        """Give each request (any path) a fault with ``probability``; ``0`` turns this off.
+
+        The fault is drawn from ``kinds`` (by default 500, 503, a 502 HTML page, a reset and
+        a truncated body). The same seed and the same order of requests give the same faults.
+        A fault scripted with ``inject`` wins over the random one.
+        """
+        self._faults.set_random(probability, seed, kinds)
+
+    # -- what happened -------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, oldest first (a new list of frozen copies)."""
+        return [entry.freeze() for entry in self._log]
+
+    def clear_requests(self) -> None:
+        """Forget the requests received so far."""
+        self._log = []
+
+    # -- running -------------------------------------------------------------------------
+
+    @property
+    def app(self) -> web.Application:
+        """The ``aiohttp.web.Application``, to run yourself if you prefer."""
+        return self._app
+
+    @property
+    def base_url(self) -> str:
+        """``"http://127.0.0.1:<port>"`` once started."""
+        if self._base_url is None:
+            raise RuntimeError("FakeIntercom is not started: await fake.start() first")
+        return self._base_url
+
+    async def start(self) -> None:
+        """Listen on ``127.0.0.1`` on a free port. A fake starts once."""
+        if self._runner is not None or self._closed:
+            raise RuntimeError("a FakeIntercom starts once; make a new one")
+        runner = web.AppRunner(
+            self._app,
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=_SHUTDOWN_TIMEOUT,
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, _HOST, 0).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self._base_url = f"http://{_HOST}:{runner.addresses[0][1]}"
+
+    async def close(self) -> None:
+        """Stop listening and drop open connections. Safe to call twice."""
+        self._closed = True
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeIntercom:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def client(self, **kwargs: Any) -> IntercomClient:
+        """An ``IntercomClient`` for this fake: its ``base_url`` and token, then ``kwargs``."""
+        options: dict[str, Any] = {"token": self._token, "base_url": self.base_url}
+        options.update(kwargs)
+        return IntercomClient(**options)
+
+    def __repr__(self) -> str:
+        where = self._base_url or ("closed" if self._closed else "not started")
+        return f"<FakeIntercom {where} requests={len(self._log)}>"
+
+    # -- answering -----------------------------------------------------------------------
+
+    async def _on_startup(self, app: web.Application) -> None:
+        self._window.restart()
+
+    def _ticket_body(self, ticket_id: str) -> bytes | None:
+        body = self._bodies.get(ticket_id)
+        if body is None and self._is_generated(ticket_id):
+            ticket = generate_ticket(ticket_id, parts=self._parts, seed=self._seed)
+            body = self._bodies[ticket_id] = _encode(ticket)
+        return body
+
+    def _is_generated(self, ticket_id: str) -> bool:
+        return (
+            ticket_id.isascii()
+            and ticket_id.isdigit()
+            and ticket_id[0] != "0"
+            and int(ticket_id) <= self._generated
+        )
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        ticket_id = request.match_info.get("id")
+        entry = Entry(
+            method=request.method,
+            path=self._redactor.text(request.rel_url.raw_path),
+            ticket_id=None if ticket_id is None else self._redactor.text(ticket_id),
+            headers=self._redactor.headers(request.headers),
+            time=time.time(),
+        )
+        self._log.append(entry)
+        request_id = str(uuid.uuid4())
+        fault = self._faults.next(ticket_id)
+        if fault is not None and fault.kind != "slow":
+            headers = self._window.peek()
+            headers["X-Request-Id"] = request_id
+            return await self._fault_answer(request, fault, ticket_id, headers, entry)
+        if fault is not None:
+            await asyncio.sleep(fault.seconds)
+        allowed, headers = self._window.admit()
+        headers["X-Request-Id"] = request_id
+        response = self._answer(request, ticket_id, allowed, headers)
+        entry.status = response.status
+        return response
+
+    async def _fault_answer(
+        self,
+        request: web.Request,
+        fault: Fault,
+        ticket_id: str | None,
+        headers: dict[str, str],
+        entry: Entry,
+    ) -> web.StreamResponse:
+        if fault.kind == "reset":
+            return reset_connection(request)
+        if fault.kind == "truncate":
+            body = self._ticket_body(ticket_id) if ticket_id is not None else None
+            return await truncated_response(request, body or _encode(generate_ticket("0")), headers)
+        assert fault.code is not None
+        entry.status = fault.code
+        if fault.kind == "html":
+            return html_response(fault.code, headers)
+        if fault.body is not None:
+            headers["Content-Type"] = JSON
+            return web.Response(status=fault.code, body=fault.body, headers=headers)
+        return error_response(fault.code, *default_error(fault.code), headers)
+
+    def _answer(
+        self,
+        request: web.Request,
+        ticket_id: str | None,
+        allowed: bool,
+        headers: dict[str, str],
+    ) -> web.Response:
+        if not allowed:
+            return error_response(429, "rate_limit_exceeded", RATE_LIMIT_MESSAGE, headers)
+        if not self._authorized(request.headers.get("Authorization")):
+            return error_response(401, "unauthorized", "Access Token Invalid", headers)
+        version = request.headers.get("Intercom-Version")
+        if version is not None and not _valid_version(version):
+            message = f"Intercom-Version '{version}' is not a valid API version"
+            return error_response(400, "intercom_version_invalid", message, headers)
+        if ticket_id is None:
+            return error_response(404, "not_found", "Resource Not Found", headers)
+        body = self._ticket_body(ticket_id)
+        if body is None:
+            return error_response(404, "not_found", "Ticket Not Found", headers)
+        headers["Content-Type"] = JSON
+        return web.Response(status=200, body=body, headers=headers)
+
+    def _authorized(self, value: str | None) -> bool:
+        if value is None:
+            return False
+        scheme, _, credentials = value.strip().partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            credentials.strip().encode("utf-8", "surrogateescape"), self._token.encode()
+        )

@@ -1,0 +1,205 @@
+"""Bulk retrieval: one result per id, bounded concurrency and memory, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from aiohttp import web
+
+from intercom_async import (
+    IntercomClient,
+    InvalidTicketIdError,
+    NotFoundError,
+    RetryPolicy,
+    TicketResult,
+)
+
+from .conftest import TOKEN, ScriptedServer, error_answer, ticket_answer
+
+
+class InFlight:
+    """A handler that answers after ``delay`` and tracks how many requests it holds at once."""
+
+    def __init__(self, delay: float = 0.01) -> None:
+        self.delay = delay
+        self.now = 0
+        self.peak = 0
+        self.cancelled = 0
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            delay = self.delay
+            if request.match_info["id"].startswith("slow"):
+                delay *= 10
+            await asyncio.sleep(delay)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self.now -= 1
+        return await ticket_answer()(request)
+
+
+async def test_a_generator_is_read_lazily_with_bounded_concurrency(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    handler = InFlight()
+    server.script(handler)
+    pulled = 0
+
+    def ids() -> Iterator[str]:
+        nonlocal pulled
+        for i in range(300):
+            pulled += 1
+            yield str(i)
+
+    seen: Counter[str] = Counter()
+    pulled_at_first_result = None
+    async for result in client.tickets.get_many(ids(), concurrency=8):
+        if pulled_at_first_result is None:
+            pulled_at_first_result = pulled
+        assert result.ok, result.error
+        assert result.ticket is not None and result.ticket.id == result.id
+        seen[str(result.id)] += 1
+
+    assert seen == Counter(str(i) for i in range(300))
+    assert handler.peak == 8
+    assert pulled_at_first_result is not None and pulled_at_first_result <= 8 + 8 + 1
+
+
+async def test_ordered_results_follow_the_input(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    server.script(InFlight())
+    ids = [f"slow{i}" if i % 7 == 0 else str(i) for i in range(60)]
+
+    results = [r async for r in client.tickets.get_many(ids, concurrency=5, ordered=True)]
+
+    assert [r.id for r in results] == ids
+    assert [r.index for r in results] == list(range(60))
+
+
+async def test_completion_order_by_default(server: ScriptedServer, client: IntercomClient) -> None:
+    server.script(InFlight(delay=0.02))
+    results = [r.id async for r in client.tickets.get_many(["slow0", "1", "2"], concurrency=3)]
+    assert results[-1] == "slow0"
+    assert sorted(results) == ["1", "2", "slow0"]
+
+
+async def test_failures_are_results_and_duplicates_are_fetched_each_time(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    not_found = error_answer(404, "not_found", "Ticket Not Found")
+    found = ticket_answer()
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        handler = not_found if request.match_info["id"] == "gone" else found
+        return await handler(request)
+
+    server.script(route)
+    heard: list[TicketResult] = []
+
+    results = await client.tickets.get_all(
+        ["1", "gone", "1", "", 2], concurrency=2, on_result=heard.append
+    )
+
+    assert [r.id for r in results] == ["1", "gone", "1", "", 2]
+    assert [r.ok for r in results] == [True, False, True, False, True]
+    assert isinstance(results[1].error, NotFoundError) and results[1].ticket is None
+    assert isinstance(results[3].error, InvalidTicketIdError)
+    assert server.count("1") == 2
+    assert sorted(r.index for r in heard) == [0, 1, 2, 3, 4]
+
+
+async def test_async_iterables_of_ids(server: ScriptedServer, client: IntercomClient) -> None:
+    async def ids() -> AsyncIterator[int]:
+        for i in range(25):
+            await asyncio.sleep(0)
+            yield i
+
+    results = [r async for r in client.tickets.get_many(ids(), concurrency=4, ordered=True)]
+    assert [r.id for r in results] == list(range(25))
+    assert all(r.ok for r in results)
+
+
+def _workers() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith("intercom_async.")]
+
+
+async def test_breaking_out_cancels_what_is_in_flight(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    handler = InFlight(delay=0.5)
+    server.script(handler)
+    results = client.tickets.get_many((str(i) for i in range(1000)), concurrency=6)
+    async with contextlib.aclosing(results):  # type: ignore[type-var]
+        async for result in results:
+            assert result.ok
+            break
+
+    assert _workers() == []
+    for _ in range(50):
+        if handler.now == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert handler.now == 0
+    assert handler.cancelled >= 5  # the connections in flight were closed, not left to finish
+    assert server.count() <= 6 + 6
+    await client.tickets.get("after")  # the client and its pool still work
+
+
+async def test_cancelling_the_consumer_cancels_the_fetches(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    handler = InFlight(delay=5)
+    server.script(handler)
+    started = asyncio.Event()
+
+    async def consume() -> None:
+        async for _ in client.tickets.get_many(map(str, range(100)), concurrency=4):
+            pass
+
+    async def watch() -> None:
+        while handler.now < 4:
+            await asyncio.sleep(0.01)
+        started.set()
+
+    consumer = asyncio.create_task(consume())
+    await asyncio.wait_for(watch(), 5)
+    assert started.is_set()
+    consumer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await consumer
+    assert _workers() == []
+    assert server.count() == 4
+    for _ in range(50):  # the server sees the connections close and cancels its handlers
+        if handler.now == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert handler.cancelled == 4
+
+
+@pytest.mark.parametrize("concurrency", [0, -1, 1.5, True])
+async def test_bad_concurrency(client: IntercomClient, concurrency: object) -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        async for _ in client.tickets.get_many(["1"], concurrency=concurrency):  # type: ignore[arg-type]
+            pass
+
+
+@pytest.mark.parametrize("ids", ["1295", 12, None])
+async def test_ids_must_be_an_iterable_of_ids(client: IntercomClient, ids: object) -> None:
+    with pytest.raises(TypeError, match="ids must be"):
+        await client.tickets.get_all(ids)  # type: ignore[arg-type]
+
+
+async def test_a_closed_client_stops_the_iteration(server: ScriptedServer) -> None:
+    client = IntercomClient(TOKEN, base_url=server.base_url, retry=RetryPolicy.no_wait())
+    await client.aclose()
+    with pytest.raises(Exception, match="closed"):
+        await client.tickets.get_all(["1", "2"])
