@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any
 
 from attrs import frozen
@@ -107,6 +108,9 @@ async def fetch_many(
     next_to_yield = 0
     advanced = asyncio.Condition()
 
+    def _within(index: int) -> bool:
+        return index < next_to_yield + window
+
     async def one(index: int, ticket_id: TicketId) -> TicketResult:
         try:
             ticket = await fetch(ticket_id)
@@ -123,7 +127,7 @@ async def fetch_many(
                 index, ticket_id = item
                 if ordered and index >= next_to_yield + window:
                     async with advanced:
-                        await advanced.wait_for(lambda: index < next_to_yield + window)
+                        await advanced.wait_for(partial(_within, index))
                 await queue.put(await one(index, ticket_id))
         except Exception as exc:  # a bug or a closed client: the consumer re-raises it
             failure = exc

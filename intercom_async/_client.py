@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from types import TracebackType
+
 import aiohttp
 import attrs
 from yarl import URL
@@ -32,7 +33,7 @@ __all__ = ["ClientStats", "IntercomClient"]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
-TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
+TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 @attrs.frozen
@@ -101,9 +102,7 @@ class IntercomClient:
             )
         if any(c in token for c in "\r\n\x00"):
             raise ValueError("the access token contains a line break or NUL character")
-        self._base_url = resolve_base_url(
-            region, base_url, allow_insecure_http=allow_insecure_http
-        )
+        self._base_url = resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
         self._version = validate_version(version)
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
@@ -235,7 +234,7 @@ class IntercomClient:
                     self._rate_limited += 1
                 body = await self._read_body(response)
                 status, reason, headers = response.status, response.reason or "", response.headers
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise TransportError(_describe(exc), path=path) from exc
         finally:
             if not answered:

@@ -12,7 +12,7 @@ with the JSON path from ``error_path``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
@@ -45,7 +45,7 @@ __all__ = ["error_path", "structure_error_list", "structure_ticket", "to_dict"]
 
 T = TypeVar("T")
 
-_UTC = timezone.utc
+_UTC = UTC
 _STATES: dict[str, TicketState] = {s.value: s for s in TicketState}
 # Keys under which the private fields travel through cattrs; no JSON key can start with NUL.
 _EXTRA = "\x00extra"
@@ -100,25 +100,25 @@ def _expected(what: str, value: object) -> TypeError:
 
 def _opt_str(value: Any, _: Any) -> str | None:
     if value is None or value.__class__ is str:
-        return value  # type: ignore[no-any-return]
+        return value
     raise _expected("a string or null", value)
 
 
 def _opt_int(value: Any, _: Any) -> int | None:
     if value is None or value.__class__ is int:
-        return value  # type: ignore[no-any-return]
+        return value
     raise _expected("an integer or null", value)
 
 
 def _opt_bool(value: Any, _: Any) -> bool | None:
     if value is None or value.__class__ is bool:
-        return value  # type: ignore[no-any-return]
+        return value
     raise _expected("a boolean or null", value)
 
 
 def _opt_str_or_int(value: Any, _: Any) -> str | int | None:
     if value is None or value.__class__ is str or value.__class__ is int:
-        return value  # type: ignore[no-any-return]
+        return value
     raise _expected("a string, an integer or null", value)
 
 
@@ -135,7 +135,7 @@ def _opt_timestamp(value: Any, _: Any) -> Timestamp | None:
         try:
             return datetime.fromtimestamp(value, _UTC)
         except (OverflowError, ValueError, OSError):
-            return value  # type: ignore[no-any-return]  # outside datetime's range: keep it
+            return value  # outside datetime's range: keep it
     if value is None:
         return None
     raise _expected("a Unix timestamp (integer) or null", value)
@@ -143,19 +143,19 @@ def _opt_timestamp(value: Any, _: Any) -> Timestamp | None:
 
 def _opt_object(value: Any, _: Any) -> Mapping[str, Any] | None:
     if value is None or value.__class__ is dict:
-        return value  # type: ignore[no-any-return]
+        return value
     raise _expected("an object or null", value)
 
 
 def _opt_object_or_str(value: Any, _: Any) -> Mapping[str, Any] | str | None:
     if value is None or value.__class__ is dict or value.__class__ is str:
-        return value  # type: ignore[no-any-return]
+        return value
     raise _expected("an object, a string or null", value)
 
 
 def _unstructure_timestamp(value: Timestamp) -> int | float:
     if value.__class__ is int:
-        return value  # type: ignore[return-value]
+        return value
     ts = value.timestamp()  # type: ignore[union-attr]
     return int(ts) if ts.is_integer() else ts
 
@@ -240,7 +240,7 @@ def _indexed(
     return structure
 
 
-def _model_hook(c: Converter, cls: type[T], nullable: bool) -> Callable[[Any, Any], T | None]:
+def _model_hook(c: Converter, cls: type[Any], nullable: bool) -> Callable[[Any, Any], Any]:
     fields = attrs.fields(cls)
     known = frozenset(f.name for f in fields if f.name not in ("extra", "items_key"))
     overrides = {"extra": override(rename=_EXTRA)}
@@ -249,7 +249,7 @@ def _model_hook(c: Converter, cls: type[T], nullable: bool) -> Callable[[Any, An
     base = make_dict_structure_fn(cls, c, **overrides)  # type: ignore[arg-type]
     is_attribute_list = cls is TicketTypeAttributeList
 
-    def structure(value: Any, _: Any) -> T | None:
+    def structure(value: Any, _: Any) -> Any:
         if value.__class__ is not dict:
             if nullable and value is None:
                 return None
@@ -262,7 +262,7 @@ def _model_hook(c: Converter, cls: type[T], nullable: bool) -> Callable[[Any, An
         data[_EXTRA] = {k: v for k, v in value.items() if k not in known and k != _ITEMS_KEY}
         return base(data, cls)
 
-    def _structure_data_form(value: dict[str, Any]) -> T | None:
+    def _structure_data_form(value: dict[str, Any]) -> Any:
         renamed = {("ticket_type_attributes" if k == "data" else k): v for k, v in value.items()}
         renamed[_ITEMS_KEY] = "data"
         try:
@@ -281,7 +281,7 @@ def _model_hook(c: Converter, cls: type[T], nullable: bool) -> Callable[[Any, An
     return structure
 
 
-def _model_unhook(c: Converter, cls: type[T]) -> Callable[[T], dict[str, Any]]:
+def _model_unhook(c: Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     omit = {name: override(omit=True) for name in ("extra", "items_key")}
     base = make_dict_unstructure_fn(
         cls,
@@ -293,9 +293,8 @@ def _model_unhook(c: Converter, cls: type[T]) -> Callable[[T], dict[str, Any]]:
     def unstructure(obj: T) -> dict[str, Any]:
         data = base(obj)
         items_key = getattr(obj, "items_key", None)
-        if items_key is not None and items_key != "ticket_type_attributes":
-            if "ticket_type_attributes" in data:
-                data[items_key] = data.pop("ticket_type_attributes")
+        if items_key not in (None, "ticket_type_attributes") and "ticket_type_attributes" in data:
+            data[items_key] = data.pop("ticket_type_attributes")
         extra = obj.extra  # type: ignore[attr-defined]
         if extra:
             data.update(_drop_nulls(extra))
@@ -318,7 +317,7 @@ def _build() -> Converter:
             item_type: Any = cls | None if nullable_items else cls
             _on(
                 c.register_structure_hook_func,
-                tuple[item_type, ...] | None,  # type: ignore[valid-type]
+                tuple[item_type, ...] | None,
                 _indexed(hook, nullable_items),
             )
     return c
@@ -339,7 +338,7 @@ def structure_ticket(data: Any) -> Ticket:
 
 def _expected_type(kind: object) -> BaseValidationError:
     inner = ValueError(f'expected "ticket", got {kind!r}')
-    inner.__notes__ = [AttributeValidationNote("type", "type", str)]  # type: ignore[attr-defined]
+    inner.__notes__ = [AttributeValidationNote("type", "type", str)]
     return BaseValidationError("not a ticket", [inner], Ticket)
 
 

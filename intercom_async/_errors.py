@@ -28,8 +28,8 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "ClientClosedError",
-    "InvalidTicketIdError",
     "IntercomError",
+    "InvalidTicketIdError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -104,7 +104,8 @@ class ResponseDecodeError(IntercomError):
 
     def __str__(self) -> str:
         rid = f" (request_id={self.request_id})" if self.request_id else ""
-        return f"HTTP {self.status}: response body is not a ticket at {self.json_path}: {self.args[0]}{rid}"
+        where = f"response body is not a ticket at {self.json_path}"
+        return f"HTTP {self.status}: {where}: {self.args[0]}{rid}"
 
 
 class ApiError(IntercomError):
@@ -150,7 +151,8 @@ class ApiError(IntercomError):
         if self.path:
             head = f"{self.method} {self.path}: {head}"
         details = "; ".join(
-            ": ".join(part for part in (e.code, e.message) if part) + (f" (field {e.field})" if e.field else "")
+            ": ".join(part for part in (e.code, e.message) if part)
+            + (f" (field {e.field})" if e.field else "")
             for e in self.errors
         )
         if details:

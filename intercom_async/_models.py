@@ -47,7 +47,7 @@ def _extra() -> Any:
     return field(factory=dict, kw_only=True)
 
 
-class TicketState(str, enum.Enum):
+class TicketState(enum.StrEnum):
     """The states a ticket can be in (API 2.9).
 
     A state Intercom adds later is kept as the plain ``str`` it sent, never an error, so fields
@@ -58,9 +58,6 @@ class TicketState(str, enum.Enum):
     IN_PROGRESS = "in_progress"
     WAITING_ON_CUSTOMER = "waiting_on_customer"
     RESOLVED = "resolved"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @frozen

@@ -10,7 +10,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -148,7 +148,7 @@ class RateLimit:
     @property
     def reset_at(self) -> datetime | None:
         """``reset`` as a timezone-aware UTC ``datetime``."""
-        return None if self.reset is None else datetime.fromtimestamp(self.reset, timezone.utc)
+        return None if self.reset is None else datetime.fromtimestamp(self.reset, UTC)
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimit | None:

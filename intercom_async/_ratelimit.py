@@ -13,6 +13,7 @@ client is unpaced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -65,10 +66,8 @@ class Pacer:
                 self.waits += 1
             self._changed.clear()
             timeout = None if self._window_end is None else self._window_end - now
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
-            except TimeoutError:
-                pass
         if self._budget is not None:
             self._budget -= 1
         self._in_flight += 1

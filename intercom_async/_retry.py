@@ -15,7 +15,14 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from attrs import field, frozen, validators
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_any,
+)
+from tenacity.stop import stop_base
 
 from ._errors import ApiError, IntercomError, TransportError
 from ._protocol import retry_after_seconds
@@ -78,7 +85,7 @@ class RetryPolicy:
             return 0.0
         ceiling = min(self.max_backoff, self.initial_backoff * 2.0 ** (retry_number - 1))
         if self.jitter:
-            return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not crypto
+            return ceiling / 2 + random.uniform(0, ceiling / 2)
         return ceiling
 
     def wait_after(self, error: BaseException, retry_number: int) -> float:
@@ -103,6 +110,18 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, ApiError):
         return f"HTTP {error.status}"
     return str(error) or type(error).__name__
+
+
+class _PastDeadline(stop_base):
+    """Stop when the next attempt would start ``max_delay`` or more after the first began."""
+
+    def __init__(self, started: float, max_delay: float) -> None:
+        self.started = started
+        self.max_delay = max_delay
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        elapsed = time.monotonic() - self.started
+        return elapsed + retry_state.upcoming_sleep >= self.max_delay
 
 
 async def call_with_retries(
@@ -139,9 +158,6 @@ async def call_with_retries(
         assert error is not None
         return policy.wait_after(error, state.attempt_number)
 
-    def past_deadline(state: RetryCallState) -> bool:
-        return time.monotonic() - started + state.upcoming_sleep >= policy.max_delay
-
     def before_sleep(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         assert isinstance(error, IntercomError)
@@ -157,7 +173,9 @@ async def call_with_retries(
             on_retry(error, state.upcoming_sleep)
 
     retrying = AsyncRetrying(
-        stop=stop_after_attempt(policy.max_attempts) | past_deadline,
+        stop=stop_any(
+            stop_after_attempt(policy.max_attempts), _PastDeadline(started, policy.max_delay)
+        ),
         wait=wait,
         retry=retry_if_exception(is_retryable),
         before_sleep=before_sleep,

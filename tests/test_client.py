@@ -168,8 +168,9 @@ async def test_timeout_error_has_the_cause(server: ScriptedServer) -> None:
 
 async def test_a_body_cut_short_is_retried(server: ScriptedServer, client: IntercomClient) -> None:
     async def cut(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse(headers={"Content-Type": "application/json",
-                                               "Content-Length": "500"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "application/json", "Content-Length": "500"}
+        )
         await response.prepare(request)
         await response.write(b'{"type": "ticket", "id": ')
         assert request.transport is not None
@@ -185,9 +186,15 @@ async def test_a_body_cut_short_is_retried(server: ScriptedServer, client: Inter
 async def test_429_waits_until_rate_limit_reset(server: ScriptedServer) -> None:
     reset = time.time() + 1.2
     server.script(
-        error_answer(429, "rate_limit_exceeded", headers={
-            "X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": f"{reset:.3f}"}),
+        error_answer(
+            429,
+            "rate_limit_exceeded",
+            headers={
+                "X-RateLimit-Limit": "10",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{reset:.3f}",
+            },
+        ),
         ticket_answer(),
     )
     policy = RetryPolicy(initial_backoff=0.01, max_backoff=0.01)
@@ -206,8 +213,13 @@ async def test_retry_after_is_honoured(server: ScriptedServer) -> None:
 
 
 async def test_a_reset_beyond_max_delay_fails_at_once(server: ScriptedServer) -> None:
-    server.script(error_answer(429, "rate_limit_exceeded", headers={
-        "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 60)}))
+    server.script(
+        error_answer(
+            429,
+            "rate_limit_exceeded",
+            headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 60)},
+        )
+    )
     policy = RetryPolicy(max_delay=2.0)
     started = time.monotonic()
     async with IntercomClient(TOKEN, base_url=server.base_url, retry=policy) as client:
@@ -219,8 +231,9 @@ async def test_a_reset_beyond_max_delay_fails_at_once(server: ScriptedServer) ->
 
 async def test_total_time_bounds_the_retries(server: ScriptedServer) -> None:
     server.script(error_answer(500, "boom"))
-    policy = RetryPolicy(max_attempts=100, initial_backoff=0.2, max_backoff=0.2, max_delay=1.0,
-                         jitter=False)
+    policy = RetryPolicy(
+        max_attempts=100, initial_backoff=0.2, max_backoff=0.2, max_delay=1.0, jitter=False
+    )
     started = time.monotonic()
     async with IntercomClient(TOKEN, base_url=server.base_url, retry=policy) as client:
         with pytest.raises(ServerError):

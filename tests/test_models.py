@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from cattrs.errors import BaseValidationError
 from intercom_async import (
     Ticket,
     TicketState,
+    TicketTypeAttribute,
     TicketTypeAttributeList,
     to_dict,
 )
@@ -44,7 +45,7 @@ def test_openapi_example_parses_with_its_quirks() -> None:
     assert ticket.title == "attribute_value"
     assert ticket.description is None
     assert ticket.admin_assignee_id == "0"
-    assert ticket.created_at == datetime(2024, 5, 29, 22, 28, 2, tzinfo=timezone.utc)
+    assert ticket.created_at == datetime(2024, 5, 29, 22, 28, 2, tzinfo=UTC)
     assert ticket.ticket_type is not None
     assert ticket.ticket_type.is_internal is False
     attributes = ticket.ticket_type.ticket_type_attributes
@@ -92,8 +93,8 @@ def test_reference_example_parses_every_field() -> None:
     assert part.assigned_to is not None and part.assigned_to.id == "1a2b3c"
     assert part.attachments is not None and part.attachments[0].filesize == 100
     assert part.body == "<p>Okay!</p>"
-    assert part.updated_at == datetime.fromtimestamp(1663597260, timezone.utc)
-    assert part.updated_at.tzinfo is timezone.utc  # type: ignore[union-attr]
+    assert part.updated_at == datetime.fromtimestamp(1663597260, UTC)
+    assert part.updated_at.tzinfo is UTC  # type: ignore[union-attr]
     assert to_dict(ticket) == data
 
 
@@ -148,10 +149,14 @@ def test_every_field_may_be_absent_or_null() -> None:
 
 
 def test_null_attribute_items_are_kept_as_none() -> None:
-    data = {"ticket_type": {"ticket_type_attributes": {"ticket_type_attributes": [None, {}]}}}
+    data: dict[str, Any] = {
+        "ticket_type": {"ticket_type_attributes": {"ticket_type_attributes": [None, {}]}}
+    }
     ticket = structure_ticket(data)
-    attributes = ticket.ticket_type.ticket_type_attributes  # type: ignore[union-attr]
-    assert list(attributes) == [None, attributes.ticket_type_attributes[1]]  # type: ignore[union-attr,index]
+    assert ticket.ticket_type is not None
+    attributes = ticket.ticket_type.ticket_type_attributes
+    assert attributes is not None
+    assert list(attributes) == [None, TicketTypeAttribute()]
     assert to_dict(ticket) == data
 
 
@@ -176,17 +181,27 @@ def test_generated_tickets_round_trip() -> None:
 @pytest.mark.parametrize(
     ("mutate", "path", "message"),
     [
-        (lambda d: d["ticket_parts"]["ticket_parts"][0]["author"].update(email=5),
-         "$.ticket_parts.ticket_parts[0].author.email", "expected a string or null, got a number"),
+        (
+            lambda d: d["ticket_parts"]["ticket_parts"][0]["author"].update(email=5),
+            "$.ticket_parts.ticket_parts[0].author.email",
+            "expected a string or null, got a number",
+        ),
         (lambda d: d.update(created_at="yesterday"), "$.created_at", "Unix timestamp"),
         (lambda d: d.update(is_shared="yes"), "$.is_shared", "boolean"),
-        (lambda d: d["ticket_type"]["ticket_type_attributes"]["ticket_type_attributes"][0]
-         .update(order="1"), "$.ticket_type.ticket_type_attributes.ticket_type_attributes[0].order",
-         "integer"),
+        (
+            lambda d: d["ticket_type"]["ticket_type_attributes"]["ticket_type_attributes"][
+                0
+            ].update(order="1"),
+            "$.ticket_type.ticket_type_attributes.ticket_type_attributes[0].order",
+            "integer",
+        ),
         (lambda d: d.update(ticket_parts=[]), "$.ticket_parts", "expected an object"),
         (lambda d: d["contacts"].update(contacts={}), "$.contacts.contacts", "array"),
-        (lambda d: d["contacts"]["contacts"].append(None), "$.contacts.contacts[1]",
-         "expected an object, got null"),
+        (
+            lambda d: d["contacts"]["contacts"].append(None),
+            "$.contacts.contacts[1]",
+            "expected an object, got null",
+        ),
         (lambda d: d.update(ticket_attributes=["x"]), "$.ticket_attributes", "object"),
         (lambda d: d.update(type="conversation"), "$.type", "ticket"),
         (lambda d: d.update(id=1295), "$.id", "string"),
@@ -217,5 +232,6 @@ def test_to_dict_refuses_what_is_not_a_model() -> None:
 
 def test_ticket_state_is_a_str_enum() -> None:
     assert TicketState("resolved") is TicketState.RESOLVED
-    assert TicketState.RESOLVED == "resolved"
+    assert TicketState("resolved") == TicketState.RESOLVED
+    assert TicketState.RESOLVED.value == "resolved"
     assert str(TicketState.IN_PROGRESS) == "in_progress"

@@ -92,9 +92,7 @@ def _part(rng: random.Random, index: int, created: int, state: str) -> dict[str,
     return part
 
 
-def generate_ticket(
-    ticket_id: str, *, parts: int = 20, seed: int | str = 0
-) -> dict[str, Any]:
+def generate_ticket(ticket_id: str, *, parts: int = 20, seed: int | str = 0) -> dict[str, Any]:
     """A ticket as Intercom 2.9 returns it from ``GET /tickets/{id}``, as JSON-ready data.
 
     It has ``parts`` ticket parts (comments, notes, assignments, state changes; some with
