@@ -34,26 +34,23 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import unittest.mock
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from intercom_async import IntercomClient
+from intercom_async import IntercomClient, _client
 from intercom_async.testing._data import generate_ticket
 
 WARMUP = 50
 POOL = 50
 LARGE_PARTS = 100  # at or above this many parts, --n-large applies
 FLOOR, OURS = "bare aiohttp (floor)", "intercom-async get_many"
-HEADERS = {
-    "Authorization": "Bearer bench",
-    "Accept": "application/json",
-    "Intercom-Version": "2.9",
-    "User-Agent": "bench/1.0",
-}
+HEADERS = {"Authorization": "Bearer bench", "Accept": "application/json", "Intercom-Version": "2.9"}
 _MARK = '"@@ID@@"'
 
 Timing = tuple[float, float]  # wall seconds, CPU seconds
@@ -125,11 +122,24 @@ def serving(parts: int) -> Iterator[str]:
 # -- contenders -------------------------------------------------------------------------------
 
 
-async def _timed(work: Awaitable[None]) -> Timing:
-    gc.collect()
-    wall, cpu = time.perf_counter(), time.process_time()
-    await work
-    return time.perf_counter() - wall, time.process_time() - cpu
+def timer(gc_log: list[float] | None = None) -> Measure:
+    """A ``Measure`` giving (wall s, CPU s), after a full collection; GC pauses go to gc_log."""
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:  # -start, +stop: the sum is the pauses
+        if gc_log is not None:
+            gc_log.append(time.process_time() * (1 if phase == "stop" else -1))
+
+    async def measure(work: Awaitable[None]) -> Timing:
+        gc.collect()
+        gc.callbacks.append(on_gc)
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            await work
+        finally:
+            gc.callbacks.remove(on_gc)
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+    return measure
 
 
 async def run_ours(url: str, warm: list[str], ids: list[str], c: int, m: Measure) -> Timing:
@@ -190,6 +200,15 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
+def _official_isolated(url: str, warm: list[str], ids: list[str], c: int) -> Timing | str:
+    """Run the official SDK in a process of its own: its imports (~30,000 GC-tracked objects)
+    would slow every later full garbage collection of the main process, and so the others."""
+    try:
+        return asyncio.run(run_official(url, warm, ids, c, timer()))
+    except Exception as exc:  # may not pickle: hand back the message
+        return f"{type(exc).__name__}: {exc}"
+
+
 def contenders() -> dict[str, Contender]:
     found: dict[str, Contender] = {FLOOR: run_floor, OURS: run_ours}
     if importlib.util.find_spec("intercom") is not None:
@@ -204,17 +223,26 @@ def bench(parts: int, n: int, c: int, repeat: int) -> None:
     size = len(json.dumps(generate_ticket("1", parts=parts)))
     warm = [str(i) for i in range(WARMUP)]
     ids = [str(10_000_000 + i) for i in range(n)]
-    runs: dict[str, list[Timing]] = {name: [] for name in contenders()}
+    entries = contenders()
+    runs: dict[str, list[Timing]] = {name: [] for name in entries}
     errors: dict[str, str] = {}
-    with serving(parts) as url:
+    spawn = multiprocessing.get_context("spawn")
+    with serving(parts) as url, ProcessPoolExecutor(1, mp_context=spawn) as isolated:
         for _ in range(repeat):  # interleaved, so drift hits every contender alike
-            for name, contender in contenders().items():
+            for name, contender in entries.items():
                 if name in errors:
                     continue
                 try:
-                    runs[name].append(asyncio.run(contender(url, warm, ids, c, _timed)))
+                    if contender is run_official:
+                        got = isolated.submit(_official_isolated, url, warm, ids, c).result()
+                    else:
+                        got = asyncio.run(contender(url, warm, ids, c, timer()))
                 except Exception as exc:
-                    errors[name] = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
+                    got = f"{type(exc).__name__}: {exc}"
+                if isinstance(got, str):
+                    errors[name] = got.splitlines()[0][:160]
+                else:
+                    runs[name].append(got)
     print(
         f"\n== {parts} parts/ticket (~{size / 1024:.1f} KiB JSON): N={n}, C={c}, best of {repeat}"
     )
@@ -260,7 +288,7 @@ def memory_child(url: str, n: int, c: int, trace: bool) -> None:
     print(json.dumps({"baseline_kib": baseline, "peak_kib": peak, "traced_peak": traced}))
 
 
-def memory(c: int, trace: bool) -> None:
+def memory(c: int) -> None:
     print(f"\n== memory: get_many over a generator of ids, 20 parts, C={c}, fresh process each")
     print(f"{'ids':>8}{'RSS after warm-up':>19}{'peak RSS':>11}{'tracemalloc peak':>18}")
     peaks: list[int] = []
@@ -272,16 +300,14 @@ def memory(c: int, trace: bool) -> None:
             rss = json.loads(subprocess.check_output(command))  # noqa: S603 - our own script
             peaks.append(rss["peak_kib"])
             line = f"{n:>8}{rss['baseline_kib'] / 1024:>15.1f} MiB{peaks[-1] / 1024:>7.1f} MiB"
-            if trace:  # a separate run: tracing slows the fetch and costs memory of its own
-                out = subprocess.check_output([*command, "--tracemalloc"])  # noqa: S603
-                traced.append(json.loads(out)["traced_peak"])
-                line += f"{traced[-1] / 2**20:>14.1f} MiB"
-            print(line)
+            # a separate run: tracing slows the fetch and costs memory of its own
+            out = subprocess.check_output([*command, "--tracemalloc"])  # noqa: S603
+            traced.append(json.loads(out)["traced_peak"])
+            print(f"{line}{traced[-1] / 2**20:>14.1f} MiB")
     growth = peaks[1] / peaks[0] - 1
     verdict = "OK" if growth <= 0.10 else "OVER TARGET"
     print(f"peak RSS, 20k vs 2k ids: {growth:+.1%} (target: at most +10%: {verdict})")
-    if traced:
-        print(f"tracemalloc peak, 20k vs 2k ids: {traced[1] / traced[0] - 1:+.1%}")
+    print(f"tracemalloc peak, 20k vs 2k ids: {traced[1] / traced[0] - 1:+.1%}")
 
 
 # -- profile mode -----------------------------------------------------------------------------
@@ -298,24 +324,6 @@ def _area(filename: str) -> str:
     return "attrs __init__" if area == "<attrs generated" else area
 
 
-def _model_cost(parts: int, reps: int = 500) -> tuple[float, float]:
-    """CPU s per ticket of ``json.loads`` alone and of ``decipher_ticket`` (JSON + models)."""
-    from intercom_async._protocol import decipher_ticket  # private: the sans-I/O decode step
-
-    bodies = [before + b'"1"' + after for before, after in _body_pool(parts)]
-    headers = {"Content-Type": "application/json"}
-    costs = []
-    for decode in (json.loads, lambda body: decipher_ticket(200, headers, body)):
-        best = float("inf")
-        for _ in range(3):
-            start = time.process_time()
-            for i in range(reps):
-                decode(bodies[i % len(bodies)])
-            best = min(best, (time.process_time() - start) / reps)
-        costs.append(best)
-    return costs[0], costs[1]
-
-
 async def _profiled(contender: Contender, url: str, n: int, c: int) -> pstats.Stats:
     profiler = cProfile.Profile()
 
@@ -329,21 +337,34 @@ async def _profiled(contender: Contender, url: str, n: int, c: int) -> pstats.St
     return pstats.Stats(profiler)
 
 
+def _json_only(status: int, headers: Any, body: bytes, **_: Any) -> Any:
+    return json.loads(body)
+
+
+async def run_ours_no_models(
+    url: str, warm: list[str], ids: list[str], c: int, m: Measure
+) -> Timing:
+    """get_many with the model building patched out (a private name): a diagnostic only."""
+    with unittest.mock.patch.object(_client, "decipher_ticket", _json_only):
+        return await run_ours(url, warm, ids, c, m)
+
+
 def profile(parts: int, n: int, c: int, top: int = 30) -> None:
     warm, ids = [str(i) for i in range(WARMUP)], [str(i) for i in range(n)]
+    runs = {FLOOR: run_floor, "get_many, JSON only, no models": run_ours_no_models, OURS: run_ours}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    gc_us: dict[str, list[float]] = {name: [] for name in runs}
     with serving(parts) as url:
-        floor_us, ours_us = (
-            min(asyncio.run(run(url, warm, ids, c, _timed))[1] for _ in range(3)) * 1e6 / n
-            for run in (run_floor, run_ours)
-        )
+        for _ in range(3):
+            for name, run in runs.items():
+                log: list[float] = []
+                cpu[name].append(asyncio.run(run(url, warm, ids, c, timer(log)))[1] * 1e6 / n)
+                gc_us[name].append(sum(log) * 1e6 / n)
         stats = [asyncio.run(_profiled(run, url, n, c)) for run in (run_floor, run_ours)]
-    json_s, model_s = _model_cost(parts)
-    model_us = (model_s - json_s) * 1e6
     print(f"\n== where get_many's CPU goes: {parts} parts, N={n}, C={c}, no profiler, best of 3")
-    print(f"bare aiohttp floor {floor_us:8.1f} µs/ticket (of which json.loads {json_s * 1e6:.1f})")
-    print(f"get_many           {ours_us:8.1f} µs/ticket ({ours_us - floor_us:+.1f} over the floor)")
-    print(f"  models           {model_us:8.1f} µs (decipher_ticket minus json.loads, in a loop)")
-    print(f"  the rest         {ours_us - floor_us - model_us:8.1f} µs (client, pacer, bulk, I/O)")
+    print(f"{'':<34}{'CPU µs/ticket':>14}{'of it in GC':>13}")
+    for name in runs:
+        print(f"{name:<34}{min(cpu[name]):>14.1f}{min(gc_us[name]):>13.1f}")
     areas: dict[str, list[float]] = {}
     for column, stat in enumerate(stats):
         for (filename, _, _), row in stat.stats.items():  # type: ignore[attr-defined]
@@ -368,7 +389,6 @@ def main() -> None:
     parser.add_argument("--parts", type=int, nargs="+", default=[20, 500])
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender; best counts")
     parser.add_argument("--memory", action="store_true", help="peak RSS, 2k vs 20k ids")
-    parser.add_argument("--no-tracemalloc", action="store_true", help="--memory: RSS only")
     parser.add_argument("--profile", action="store_true", help="profile get_many (first --parts)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -384,7 +404,7 @@ def main() -> None:
         f"python-intercom {_version('python-intercom')}"
     )
     if args.memory:
-        memory(args.concurrency, trace=not args.no_tracemalloc)
+        memory(args.concurrency)
     elif args.profile:
         profile(args.parts[0], args.n, args.concurrency)
     else:

@@ -22,6 +22,7 @@ from ._models import Ticket
 __all__ = ["TicketId", "TicketIds", "TicketResult", "fetch_many"]
 
 TicketId = str | int
+"""A ticket id: Intercom's ``id`` of a ticket, as a str (``"1295"``) or an int."""
 TicketIds = Iterable[TicketId] | AsyncIterable[TicketId]
 
 

@@ -65,13 +65,19 @@ class IntercomClient:
         version: the ``Intercom-Version`` header: ``"2.9"`` by default, any version the 2.9
             description lists, any newer ``"N.M"``, or ``"Unstable"``.
         retry: the ``RetryPolicy``; ``RetryPolicy()`` by default.
-        timeout: seconds one attempt may take in all (or an ``aiohttp.ClientTimeout``).
+        timeout: seconds one attempt may take in all, 30 by default (or an
+            ``aiohttp.ClientTimeout``).
         session: an ``aiohttp.ClientSession`` to use; it is yours, and never closed by us.
         max_requests_per_second: a local cap on top of Intercom's own limit, for apps whose quota
             several processes share.
-        max_response_bytes: a larger body is refused (``ResponseDecodeError``), not read.
-        max_connections: the size of the connection pool the client makes for itself.
+        max_response_bytes: a larger body is refused (``ResponseDecodeError``), not read;
+            32 MiB by default.
+        max_connections: the size of the connection pool the client makes for itself (unused
+            when you pass ``session``).
         allow_insecure_http: allow ``http://`` to a non-loopback ``base_url``.
+
+    Attributes:
+        tickets: the ticket endpoints (``Tickets``): ``client.tickets.get("1295")``.
 
     Use it as ``async with IntercomClient() as client: ...`` or close it with ``await
     client.aclose()``. Once closed it refuses work with ``ClientClosedError``.

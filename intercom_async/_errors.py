@@ -68,6 +68,10 @@ class TransportError(IntercomError):
     """No usable answer came back: the connection failed, was cut, or timed out.
 
     The aiohttp (or asyncio) exception is the ``__cause__``. Retried by the retry policy.
+
+    Attributes:
+        method (str): the request's HTTP method.
+        path (str): the request's path (``"/tickets/1295"``).
     """
 
     def __init__(self, message: str, *, method: str = "GET", path: str = "") -> None:
@@ -83,8 +87,15 @@ class TransportError(IntercomError):
 class ResponseDecodeError(IntercomError):
     """A successful (2xx) answer whose body is not a ticket.
 
-    ``json_path`` names where it failed (``$`` for the whole body, ``$.ticket_parts.ticket_parts[3]
-    .created_at`` deep inside). Never retried: the same request would get the same body.
+    ``json_path`` names where it failed (``$`` for the whole body,
+    ``$.ticket_parts.ticket_parts[3].created_at`` deep inside). Never retried: the same request
+    would get the same body.
+
+    Attributes:
+        status (int): the HTTP status code of the answer.
+        json_path (str): where in the body it failed.
+        request_id (str | None): the ``X-Request-Id`` header, if there was one.
+        headers (CIMultiDict[str]): the response headers (case-insensitive).
     """
 
     def __init__(
@@ -112,11 +123,15 @@ class ApiError(IntercomError):
     """Intercom (or something in front of it) answered with a non-2xx status.
 
     Attributes:
-        status: the HTTP status code.
-        reason: the HTTP reason phrase.
-        request_id: Intercom's request id, from the body or the ``X-Request-Id`` header.
-        errors: the entries of Intercom's ``error.list`` (empty when the body is not one).
-        headers: the response headers.
+        status (int): the HTTP status code.
+        reason (str): the HTTP reason phrase.
+        request_id (str | None): Intercom's request id, from the body or the ``X-Request-Id``
+            header.
+        errors (list[ErrorDetail]): the entries of Intercom's ``error.list`` (empty when the
+            body is not one).
+        headers (CIMultiDict[str]): the response headers (case-insensitive).
+        method (str): the request's HTTP method.
+        path (str): the request's path (``"/tickets/1295"``).
     """
 
     def __init__(
@@ -175,7 +190,11 @@ class NotFoundError(ApiError):
 
 
 class RateLimitError(ApiError):
-    """429: the app's rate limit is spent. Retried after ``X-RateLimit-Reset`` by the policy."""
+    """429: the app's rate limit is spent.
+
+    Retried by the policy after the wait the answer asks for (``Retry-After``, else
+    ``X-RateLimit-Reset``).
+    """
 
 
 class ServerError(ApiError):

@@ -52,6 +52,12 @@ class TicketState(enum.StrEnum):
 
     A state Intercom adds later is kept as the plain ``str`` it sent, never an error, so fields
     typed ``TicketState | str`` compare equal to the raw value either way.
+
+    Attributes:
+        SUBMITTED: ``"submitted"``.
+        IN_PROGRESS: ``"in_progress"``.
+        WAITING_ON_CUSTOMER: ``"waiting_on_customer"``.
+        RESOLVED: ``"resolved"``.
     """
 
     SUBMITTED = "submitted"
@@ -62,7 +68,13 @@ class TicketState(enum.StrEnum):
 
 @frozen
 class ErrorDetail:
-    """One entry of Intercom's ``error.list``: a machine ``code``, a ``message``, a ``field``."""
+    """One entry of Intercom's ``error.list``: a machine ``code``, a ``message``, a ``field``.
+
+    Attributes:
+        code: the machine-readable code (``"unauthorized"``, ``"not_found"``...).
+        message: the human-readable message.
+        field: the request field the error is about, when there is one.
+    """
 
     code: str | None = None
     message: str | None = None
@@ -71,7 +83,13 @@ class ErrorDetail:
 
 @frozen
 class Reference:
-    """A reference to another object (``assigned_to`` on a ticket part)."""
+    """A reference to another object (``assigned_to`` on a ticket part).
+
+    Attributes:
+        type: the kind of object (``"admin"``, ``"team"``, ``"contact"``...).
+        id: the object's id.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
 
     type: str | None = None
     id: str | None = None
@@ -80,7 +98,15 @@ class Reference:
 
 @frozen
 class TicketPartAuthor:
-    """Who wrote or triggered a ticket part: an admin, bot, team or user."""
+    """Who wrote or triggered a ticket part: an admin, bot, team or user.
+
+    Attributes:
+        type: ``"admin"``, ``"bot"``, ``"team"`` or ``"user"``.
+        id: the author's id.
+        name: the author's name.
+        email: the author's email address.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
 
     type: str | None = None
     id: str | None = None
@@ -91,7 +117,18 @@ class TicketPartAuthor:
 
 @frozen
 class Attachment:
-    """A file attached to a ticket part."""
+    """A file attached to a ticket part.
+
+    Attributes:
+        type: the kind of attachment (``"upload"``).
+        name: the file name.
+        url: where to download the file.
+        content_type: the file's media type (``"image/png"``).
+        filesize: the file's size in bytes.
+        width: an image's width in pixels.
+        height: an image's height in pixels.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
 
     type: str | None = None
     name: str | None = None
@@ -105,7 +142,25 @@ class Attachment:
 
 @frozen
 class TicketPart:
-    """One note, comment or event on a ticket."""
+    """One note, comment or event on a ticket.
+
+    Attributes:
+        type: ``"ticket_part"``.
+        id: the part's id.
+        part_type: what the part is: ``"comment"``, ``"note"``, ``"assignment"``,
+            ``"ticket_state_updated_by_admin"``...
+        body: the part's HTML body, for comments and notes.
+        previous_ticket_state: the ticket's state before this part.
+        ticket_state: the ticket's state after this part.
+        created_at: when the part was created.
+        updated_at: when the part was last updated.
+        assigned_to: whom the ticket was assigned to, for an assignment.
+        author: who wrote or triggered the part.
+        attachments: the files attached to the part.
+        external_id: the part's id in an external system, if it has one.
+        redacted: whether the part's content was redacted.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
 
     type: str | None = None
     id: str | None = None
@@ -125,7 +180,14 @@ class TicketPart:
 
 @frozen
 class TicketParts:
-    """The ``ticket_part.list`` of a ticket; iterable over its parts."""
+    """The ``ticket_part.list`` of a ticket; iterable over its parts.
+
+    Attributes:
+        type: ``"ticket_part.list"``.
+        ticket_parts: the parts.
+        total_count: how many parts the ticket has.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
 
     type: str | None = None
     ticket_parts: tuple[TicketPart, ...] | None = None
@@ -141,7 +203,29 @@ class TicketParts:
 
 @frozen
 class TicketTypeAttribute:
-    """One data field a ticket type captures (``_default_title_``, a custom field...)."""
+    """One data field a ticket type captures (``_default_title_``, a custom field...).
+
+    Attributes:
+        type: ``"ticket_type_attribute"``.
+        id: the attribute's id.
+        workspace_id: the id of the workspace the attribute belongs to.
+        name: the attribute's name, the key of its value in ``Ticket.ticket_attributes``.
+        description: the attribute's description.
+        data_type: the type of its values (``"string"``, ``"list"``, ``"integer"``,
+            ``"decimal"``, ``"boolean"``, ``"datetime"``, ``"files"``).
+        input_options: options for the input (``{"multiline": true}``...), as sent.
+        order: the attribute's position in the ticket type's form.
+        required_to_create: whether a teammate must fill it in to create a ticket.
+        required_to_create_for_contacts: whether a contact must fill it in to create a ticket.
+        visible_on_create: whether it is shown when a ticket is created.
+        visible_to_contacts: whether contacts can see it.
+        default: whether it is one of Intercom's built-in attributes.
+        ticket_type_id: the id of the ticket type it belongs to.
+        archived: whether the attribute is archived.
+        created_at: when the attribute was created.
+        updated_at: when the attribute was last updated.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
 
     type: str | None = None
     id: str | None = None
@@ -172,6 +256,12 @@ class TicketTypeAttributeList:
     as its live API and examples do. Either way the attributes are in ``ticket_type_attributes``;
     ``items_key`` records which key carried them so that ``to_dict`` writes the same shape back.
     An attribute may be ``null`` in the list (the schema marks it nullable) and stays ``None``.
+
+    Attributes:
+        type: ``"ticket_type_attributes.list"`` or ``"list"``.
+        ticket_type_attributes: the attributes, whichever key carried them.
+        items_key: ``"ticket_type_attributes"`` or ``"data"``: the key the JSON used.
+        extra: keys of the JSON object this model does not know, with their values as sent.
     """
 
     type: str | None = None
@@ -193,7 +283,22 @@ class TicketTypeAttributeList:
 
 @frozen
 class TicketType:
-    """A ticket type: the data fields a kind of ticket (a bug, a request...) captures."""
+    """A ticket type: the data fields a kind of ticket (a bug, a request...) captures.
+
+    Attributes:
+        type: ``"ticket_type"``.
+        id: the ticket type's id.
+        name: the ticket type's name (``"Bug"``).
+        description: the ticket type's description.
+        icon: the ticket type's icon, an emoji.
+        workspace_id: the id of the workspace the ticket type belongs to.
+        ticket_type_attributes: the data fields tickets of this type capture.
+        archived: whether the ticket type is archived.
+        is_internal: whether tickets of this type are internal (sent by the live API).
+        created_at: when the ticket type was created.
+        updated_at: when the ticket type was last updated.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
 
     type: str | None = None
     id: str | None = None
@@ -215,6 +320,13 @@ class ContactReference:
 
     The schema gives ``type``, ``id`` and ``external_id``; the live API may leave out ``type``
     and send a ``role`` (``"user"``, ``"lead"``).
+
+    Attributes:
+        type: ``"contact"``.
+        id: Intercom's id of the contact.
+        external_id: your own id of the contact, if you gave Intercom one.
+        role: ``"user"`` or ``"lead"``.
+        extra: keys of the JSON object this model does not know, with their values as sent.
     """
 
     type: str | None = None
@@ -226,7 +338,13 @@ class ContactReference:
 
 @frozen
 class TicketContacts:
-    """The ``contact.list`` of a ticket; iterable over its contacts."""
+    """The ``contact.list`` of a ticket; iterable over its contacts.
+
+    Attributes:
+        type: ``"contact.list"``.
+        contacts: the contacts the ticket affects.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
 
     type: str | None = None
     contacts: tuple[ContactReference, ...] | None = None
@@ -245,6 +363,26 @@ class Ticket:
 
     ``admin_assignee_id`` and ``team_assignee_id`` are strings in API 2.9 (``"0"`` when
     unassigned); later versions send integers, which are kept as they came.
+
+    Attributes:
+        type: ``"ticket"``.
+        id: Intercom's id of the ticket, the one ``GET /tickets/{id}`` takes.
+        ticket_id: the ticket's number as the Inbox shows it.
+        ticket_attributes: the values of the ticket's data fields by attribute name
+            (``_default_title_``, ``_default_description_``, your own), as sent.
+        ticket_state: the ticket's state: a ``TicketState``, or the ``str`` sent for a state
+            this version does not know.
+        ticket_state_internal_label: the state's label as teammates see it.
+        ticket_state_external_label: the state's label as customers see it.
+        ticket_type: the ticket's type, with the data fields it captures.
+        contacts: the contacts the ticket affects.
+        admin_assignee_id: the id of the admin the ticket is assigned to.
+        team_assignee_id: the id of the team the ticket is assigned to.
+        created_at: when the ticket was created.
+        updated_at: when the ticket was last updated.
+        ticket_parts: the ticket's notes, comments and events.
+        is_shared: whether the ticket is shared with the customer.
+        extra: keys of the JSON object this model does not know, with their values as sent.
     """
 
     type: str | None = None

@@ -34,7 +34,8 @@ class Tickets:
         Raises:
             InvalidTicketIdError: (a ``ValueError``) for an empty id or one that is not a str
                 or an int.
-            NotFoundError, AuthenticationError, ...: the ``ApiError`` for Intercom's answer.
+            ApiError: for any answer but a 2xx, as its subclass for the status
+                (``NotFoundError``, ``AuthenticationError``...), after the retries.
             TransportError: when no answer came, after the retries.
             ResponseDecodeError: when the answer is not a ticket.
             ClientClosedError: when the client is closed.
@@ -64,9 +65,10 @@ class Tickets:
         Leaving the loop early cancels what is in flight; to have that happen at once rather
         than when the generator is collected, wrap it in ``contextlib.aclosing``.
 
-        Raises (from the iteration, not per id): ``ValueError`` for a bad ``concurrency``,
-        ``TypeError`` for ``ids`` that are not iterable, ``ClientClosedError`` when the
-        client is closed.
+        Raises:
+            ValueError: for a bad ``concurrency`` (from the iteration, as all of these).
+            TypeError: for ``ids`` that are not iterable.
+            ClientClosedError: when the client is closed.
         """
         return fetch_many(
             self.get,

@@ -92,3 +92,36 @@ async def test_a_local_cap_spaces_requests() -> None:
             await client.tickets.get_all([str(i) for i in range(1, 21)], concurrency=10)
         times = sorted(r.time for r in fake.requests)
     assert times[-1] - times[0] >= 19 / 40 - 0.05
+
+
+async def test_thousands_of_ids_under_every_fault_lose_nothing() -> None:
+    policy = RetryPolicy(max_attempts=6, initial_backoff=0.005, max_backoff=0.02, max_delay=5.0)
+    kinds = [
+        Fault.status(500),
+        Fault.status(502),
+        Fault.status(503),
+        Fault.status(504),
+        Fault.status(429),
+        Fault.reset(),
+        Fault.truncate(),
+        Fault.slow(0.5),
+        Fault.html(502),
+    ]
+    ids = [str(i) for i in range(1, 2001)] + [str(i) for i in range(1, 101)] + ["nope"]
+    async with FakeIntercom(tickets=2000, parts=2, window=0.2) as fake:
+        fake.random_faults(0.15, seed=11, kinds=kinds)
+        fake.inject("13", Fault.status(403), times=None)
+        started = time.monotonic()
+        async with fake.client(retry=policy, timeout=0.25) as client:
+            results = [r async for r in client.tickets.get_many(ids, concurrency=64)]
+            stats = client.stats
+        elapsed = time.monotonic() - started
+
+    assert len(results) == len(ids)
+    assert Counter(r.id for r in results) == Counter(ids)
+    assert sorted(r.index for r in results) == list(range(len(ids)))
+    failed = {r.id: type(r.error).__name__ for r in results if not r.ok}
+    # 0.15 faults per attempt and six attempts: a transient fault surviving them all is ~1e-5.
+    assert failed == {"13": "PermissionDeniedError", "nope": "NotFoundError"}
+    assert stats.retries > 100
+    assert elapsed < 60

@@ -1,0 +1,185 @@
+"""The command line's bookkeeping of a bulk fetch: the live progress bar and the summary.
+
+Only the command line imports this module (it needs rich, from the ``cli`` extra). Everything it
+draws goes to stderr: stdout carries the tickets.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from types import TracebackType
+
+import attrs
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from ._client import ClientStats
+from ._errors import ApiError, IntercomError, ResponseDecodeError
+
+__all__ = ["LiveProgress", "Tally", "failure_reason", "print_summary"]
+
+
+def failure_reason(error: IntercomError) -> str:
+    """How the summary groups a failure: the error class, and the HTTP status if there was one."""
+    name = type(error).__name__
+    if isinstance(error, (ApiError, ResponseDecodeError)):
+        return f"{name} (HTTP {error.status})"
+    return name
+
+
+@attrs.define
+class Tally:
+    """What a bulk fetch has done so far, as the command line counts it.
+
+    Attributes:
+        total: how many ids there are, when known beforehand.
+        fetched: tickets written out.
+        failures: failed ids by ``failure_reason``.
+        stats: the client's counters, as last looked at.
+        interrupted: the fetch was stopped by Ctrl-C.
+        output_failed: writing a ticket out failed (a closed pipe, a full disk).
+    """
+
+    total: int | None = None
+    fetched: int = 0
+    failures: Counter[str] = attrs.Factory(Counter)
+    stats: ClientStats = attrs.Factory(ClientStats)
+    interrupted: bool = False
+    output_failed: bool = False
+    started: float = attrs.Factory(time.monotonic)
+    finished: float | None = None
+
+    def add_failure(self, error: IntercomError) -> None:
+        """Count one failed id."""
+        self.failures[failure_reason(error)] += 1
+
+    @property
+    def failed(self) -> int:
+        """Failed ids, all reasons together."""
+        return sum(self.failures.values())
+
+    @property
+    def done(self) -> int:
+        """Ids dealt with so far, fetched or failed."""
+        return self.fetched + self.failed
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from the start to now, or to ``stop()``."""
+        end = self.finished if self.finished is not None else time.monotonic()
+        return end - self.started
+
+    @property
+    def rate(self) -> float:
+        """Tickets fetched per second."""
+        elapsed = self.elapsed
+        return self.fetched / elapsed if elapsed > 0 else 0.0
+
+    def stop(self) -> None:
+        """Stop the clock (once)."""
+        if self.finished is None:
+            self.finished = time.monotonic()
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The summary, as ``(key, value)`` rows."""
+        rows = [("fetched", str(self.fetched)), ("failed", str(self.failed))]
+        rows += [(f"failed {reason}", str(n)) for reason, n in sorted(self.failures.items())]
+        rows += [
+            ("retries", str(self.stats.retries)),
+            ("429s", str(self.stats.rate_limited)),
+            ("rate-limit waits", str(self.stats.rate_limit_waits)),
+            ("requests", str(self.stats.requests)),
+            ("elapsed", f"{self.elapsed:.2f}s"),
+            ("tickets/s", f"{self.rate:.1f}"),
+        ]
+        if self.interrupted:
+            rows.append(("interrupted", "yes"))
+        return rows
+
+
+class LiveProgress:
+    """A rich progress bar on stderr while a bulk fetch runs; does nothing unless ``enabled``.
+
+    Use it as a context manager around the fetch, and call ``refresh()`` now and then.
+    """
+
+    def __init__(self, tally: Tally, *, enabled: bool, description: str = "fetching") -> None:
+        self._tally = tally
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        if not enabled:
+            return
+        columns: list[ProgressColumn] = [
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+        ]
+        if tally.total is not None:
+            columns += [BarColumn(), MofNCompleteColumn()]
+        else:
+            columns.append(TextColumn("{task.completed}"))
+        columns += [TextColumn("{task.fields[counters]}"), TimeElapsedColumn()]
+        self._progress = Progress(
+            *columns,
+            console=Console(stderr=True),
+            redirect_stdout=False,  # stdout carries the tickets, byte for byte
+            redirect_stderr=True,  # error lines and logs go above the bar
+        )
+        self._task = self._progress.add_task(
+            description, total=tally.total, counters=self._counters()
+        )
+
+    def _counters(self) -> str:
+        tally, stats = self._tally, self._tally.stats
+        return (
+            f"failed {tally.failed} · retried {stats.retries} · "
+            f"rate-limit waits {stats.rate_limit_waits} · 429s {stats.rate_limited} · "
+            f"{tally.rate:.0f} tickets/s"
+        )
+
+    def refresh(self) -> None:
+        """Show the tally as it stands."""
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=self._tally.done, counters=self._counters())
+
+    def __enter__(self) -> LiveProgress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self.refresh()
+            self._progress.stop()
+
+
+def print_summary(tally: Tally, *, title: str, table: bool) -> None:
+    """Print the tally on stderr: a rich table if ``table``, else ``key: value`` lines."""
+    rows = tally.rows()
+    if not table:
+        sys.stderr.write("".join(f"{key}: {value}\n" for key, value in rows))
+        sys.stderr.flush()
+        return
+    grid = Table(title=title, title_justify="left", show_header=False)
+    grid.add_column(style="bold")
+    grid.add_column(justify="right")
+    for key, value in rows:
+        failed_row = key.startswith("failed") and value != "0"
+        grid.add_row(key, value, style="red" if failed_row else None)
+    Console(stderr=True).print(grid)

@@ -1,0 +1,317 @@
+"""The documentation's examples, run: every ```python block of ``docs/*.md``.
+
+A block that defines ``test_*`` functions is a test module: it is executed, then each of its
+tests runs with the fixtures it names (``intercom_fake``, ``intercom_client`` and
+``monkeypatch``, as ``docs/testing.md`` describes them). Any other block is a script: it runs
+with top-level ``await`` allowed, against a ``FakeIntercom`` that stands in for every region,
+with ``INTERCOM_ACCESS_TOKEN`` set to the fake's token. The fake runs in a thread of its own, so
+a script may call ``asyncio.run`` itself.
+
+A block right after a ``<!-- no-test -->`` line (for code that needs what the tests lack: a
+web framework, the real Intercom) is only compiled. Each block's test id is ``page.md:line``,
+and tracebacks point at the page's lines.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import inspect
+import re
+import textwrap
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+import pytest
+
+from intercom_async import RetryPolicy
+from intercom_async._protocol import REGIONS
+from intercom_async.testing import FakeIntercom
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+NO_TEST = "<!-- no-test -->"
+FAKE_TOKEN = "docs-example-token"
+# Scripts fetch tickets "1" to this; ids past it (and any other) are 404s.
+FAKE_TICKETS = 10_000
+# The longest a script with top-level await may run.
+SCRIPT_TIMEOUT = 60.0
+FIXTURES = ("intercom_fake", "intercom_client", "monkeypatch")
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^`]*)$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced Python block of a page."""
+
+    path: Path
+    line: int  # of the block's first line of code, 1-based
+    source: str
+    skip: bool
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.name}:{self.line}"
+
+
+def extract(path: Path) -> list[Block]:
+    """The ```python blocks of a Markdown page, in order."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks = []
+    start = 0
+    while start < len(lines):
+        fence = _FENCE.match(lines[start])
+        if fence is None:
+            start += 1
+            continue
+        end = start + 1
+        while end < len(lines) and lines[end].strip() != "```":
+            end += 1
+        if end == len(lines):
+            raise ValueError(f"{path.name}:{start + 1}: a code block that never ends")
+        language = fence["info"].strip().split(maxsplit=1)
+        if language and language[0] in ("python", "py"):
+            before = [line.strip() for line in lines[:start] if line.strip()]
+            blocks.append(
+                Block(
+                    path=path,
+                    line=start + 2,
+                    source=textwrap.dedent("\n".join(lines[start + 1 : end])),
+                    skip=bool(before) and before[-1] == NO_TEST,
+                )
+            )
+        start = end + 1
+    return blocks
+
+
+def all_blocks() -> list[Block]:
+    return [block for page in sorted(DOCS.glob("*.md")) for block in extract(page)]
+
+
+BLOCKS = all_blocks()
+
+
+def compile_block(block: Block) -> CodeType:
+    """The block compiled as a module whose line numbers are the page's."""
+    code: CodeType = compile(
+        "\n" * (block.line - 1) + block.source + "\n",
+        str(block.path),
+        "exec",
+        flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+        dont_inherit=True,
+    )
+    return code
+
+
+def defined_tests(block: Block) -> list[str]:
+    """The ``test_*`` functions a block defines at its top level."""
+    tree = ast.parse(block.source)
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith("test_")
+    ]
+
+
+def execute(code: CodeType, namespace: dict[str, Any]) -> None:
+    """Run compiled code in ``namespace``, awaiting it in a new event loop if it awaits."""
+    result = eval(code, namespace)  # noqa: S307 - the docs' own examples
+    if inspect.iscoroutine(result):
+        asyncio.run(asyncio.wait_for(result, SCRIPT_TIMEOUT))
+
+
+def new_namespace(block: Block) -> dict[str, Any]:
+    return {"__name__": "docs_example", "__file__": str(block.path)}
+
+
+async def call_test(function: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Call a docs test with the fixtures it names, made as the pytest plugin makes them."""
+    names = list(inspect.signature(function).parameters)
+    unknown = [name for name in names if name not in FIXTURES]
+    if unknown:
+        raise LookupError(f"{function.__name__} asks for fixtures the docs tests lack: {unknown}")
+    async with contextlib.AsyncExitStack() as stack:
+        arguments: dict[str, Any] = {}
+        if "intercom_fake" in names or "intercom_client" in names:
+            fake = await stack.enter_async_context(FakeIntercom(tickets=10))
+            arguments["intercom_fake"] = fake
+            if "intercom_client" in names:
+                client = fake.client(retry=RetryPolicy.no_wait())
+                arguments["intercom_client"] = await stack.enter_async_context(client)
+        arguments["monkeypatch"] = monkeypatch
+        result = function(**{name: arguments[name] for name in names})
+        if inspect.isawaitable(result):
+            await result
+
+
+def run_block(block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run one block: its tests if it defines any, else the block itself as a script."""
+    code = compile_block(block)
+    namespace = new_namespace(block)
+    names = defined_tests(block)
+    execute(code, namespace)
+    for name in names:
+        with monkeypatch.context() as patched:
+            asyncio.run(call_test(namespace[name], patched))
+
+
+@pytest.fixture
+def fake_intercom(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIntercom]:
+    """A ``FakeIntercom`` in a thread of its own, standing in for every region."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="docs FakeIntercom", daemon=True)
+    thread.start()
+
+    async def start() -> FakeIntercom:
+        fake = FakeIntercom(token=FAKE_TOKEN, tickets=FAKE_TICKETS)
+        await fake.start()
+        return fake
+
+    try:
+        fake = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=10)
+        try:
+            for region in list(REGIONS):
+                monkeypatch.setitem(REGIONS, region, fake.base_url)
+            monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", FAKE_TOKEN)
+            yield fake
+        finally:
+            asyncio.run_coroutine_threadsafe(fake.close(), loop).result(timeout=10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if not b.skip], ids=lambda b: b.id)
+def test_example_runs(
+    block: Block, fake_intercom: FakeIntercom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_block(block, monkeypatch)
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.skip], ids=lambda b: b.id)
+def test_skipped_example_compiles(block: Block) -> None:
+    compile_block(block)
+
+
+def test_the_pages_have_examples() -> None:
+    pages = {block.path.name for block in BLOCKS if not block.skip}
+    assert {"index.md", "quickstart.md", "usage.md", "bulk.md", "errors.md"} <= pages
+    assert {"rate-limits.md", "testing.md"} <= pages
+
+
+# -- the harness itself: a failing example must fail ---------------------------------------
+
+
+def page(tmp_path: Path, text: str) -> list[Block]:
+    path = tmp_path / "page.md"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return extract(path)
+
+
+def test_blocks_are_found_with_their_lines_and_markers(tmp_path: Path) -> None:
+    blocks = page(
+        tmp_path,
+        """\
+        # A page
+
+        ```python
+        x = 1
+        ```
+
+        ```bash
+        echo not python
+        ```
+
+        <!-- no-test -->
+        ```python
+        import not_installed
+        ```
+
+        !!! note
+            ```python
+            y = 2
+            ```
+        """,
+    )
+    assert [(b.line, b.source, b.skip) for b in blocks] == [
+        (4, "x = 1", False),
+        (13, "import not_installed", True),
+        (18, "y = 2", False),
+    ]
+    assert blocks[0].id == "page.md:4"
+
+
+def test_a_failing_script_fails_at_its_line(
+    tmp_path: Path, fake_intercom: FakeIntercom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [block] = page(
+        tmp_path,
+        """\
+        ```python
+        from intercom_async import IntercomClient
+
+        async with IntercomClient() as client:
+            ticket = await client.tickets.get("1")
+        assert ticket.id == "2"
+        ```
+        """,
+    )
+    with pytest.raises(AssertionError) as info:
+        run_block(block, monkeypatch)
+    assert info.traceback[-1].lineno + 1 == 6  # pytest's line numbers are 0-based
+
+
+def test_a_failing_docs_test_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    [block] = page(
+        tmp_path,
+        """\
+        ```python
+        from intercom_async import IntercomClient
+        from intercom_async.testing import FakeIntercom
+
+
+        async def test_passes(intercom_client: IntercomClient) -> None:
+            assert (await intercom_client.tickets.get("1")).id == "1"
+
+
+        async def test_fails(intercom_fake: FakeIntercom) -> None:
+            assert intercom_fake.requests
+        ```
+        """,
+    )
+    with pytest.raises(AssertionError):
+        run_block(block, monkeypatch)
+
+
+def test_a_script_that_needs_a_missing_ticket_fails(
+    tmp_path: Path, fake_intercom: FakeIntercom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from intercom_async import NotFoundError
+
+    [block] = page(
+        tmp_path,
+        """\
+        ```python
+        import asyncio
+
+        from intercom_async import IntercomClient
+
+
+        async def main() -> None:
+            async with IntercomClient() as client:
+                await client.tickets.get("no-such-ticket")
+
+
+        asyncio.run(main())
+        ```
+        """,
+    )
+    with pytest.raises(NotFoundError):
+        run_block(block, monkeypatch)
