@@ -101,9 +101,12 @@ def tickets(draw: st.DrawFn) -> dict[str, Any]:
         for_schema({"$ref": "#/components/schemas/ticket"}).filter(lambda value: value is not None)
     )
     kind = ticket.get("ticket_type")
-    if isinstance(kind, dict) and isinstance(kind.get("ticket_type_attributes"), dict):
-        if draw(st.booleans()):
-            kind["ticket_type_attributes"] = _live_attribute_list(kind["ticket_type_attributes"])
+    if (
+        isinstance(kind, dict)
+        and isinstance(kind.get("ticket_type_attributes"), dict)
+        and draw(st.booleans())
+    ):
+        kind["ticket_type_attributes"] = _live_attribute_list(kind["ticket_type_attributes"])
     contacts = ticket.get("contacts")
     if isinstance(contacts, dict) and isinstance(contacts.get("contacts"), list):
         for contact in contacts["contacts"]:
