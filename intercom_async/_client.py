@@ -122,6 +122,8 @@ class IntercomClient:
         if not isinstance(max_response_bytes, int) or max_response_bytes < 1:
             raise ValueError("max_response_bytes must be a positive int")
         self._max_response_bytes = max_response_bytes
+        if not isinstance(max_connections, int) or max_connections < 1:
+            raise ValueError("max_connections must be a positive int")
         self._max_connections = max_connections
         self._headers = build_headers(token, self._version)
         self._session = session
@@ -252,16 +254,19 @@ class IntercomClient:
         length = response.content_length
         if length is not None and length <= cap and "Content-Encoding" not in response.headers:
             return await response.read()
-        if length is not None and length > cap:
-            raise self._too_large(response)
         size = 0
         chunks = []
-        async for chunk in response.content.iter_any():
-            size += len(chunk)
-            if size > cap:
-                raise self._too_large(response)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        if length is None or length <= cap:
+            async for chunk in response.content.iter_any():
+                size += len(chunk)
+                if size > cap:
+                    break
+                chunks.append(chunk)
+        if size <= cap and (length is None or length <= cap):
+            return b"".join(chunks)
+        if 200 <= response.status < 300:
+            raise self._too_large(response)
+        return b""  # an error answer is reported by its status alone
 
     def _too_large(self, response: aiohttp.ClientResponse) -> ResponseDecodeError:
         return ResponseDecodeError(

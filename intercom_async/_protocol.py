@@ -102,14 +102,24 @@ def resolve_base_url(
     return base_url.rstrip("/")
 
 
+class _Headers(dict[str, str]):
+    """Request headers whose repr hides the access token."""
+
+    def __repr__(self) -> str:
+        shown = {k: ("Bearer <redacted>" if k == "Authorization" else v) for k, v in self.items()}
+        return repr(shown)
+
+
 def build_headers(token: str, version: str) -> dict[str, str]:
-    """The headers every request carries."""
-    return {
-        "Authorization": f"Bearer {token}",
-        "Accept": "application/json",
-        "Intercom-Version": version,
-        "User-Agent": USER_AGENT,
-    }
+    """The headers every request carries (their repr shows no token)."""
+    return _Headers(
+        {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            "Intercom-Version": version,
+            "User-Agent": USER_AGENT,
+        }
+    )
 
 
 def ticket_path(ticket_id: str | int) -> str:

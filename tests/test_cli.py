@@ -18,7 +18,7 @@ import signal
 import struct
 import sys
 import termios
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ async def cli(
     *args: str | Path,
     token: str | None = TOKEN,
     stdin: bytes | None = None,
-    timeout: float = 25.0,
+    limit: float = 25.0,
 ) -> Run:
     """Run ``python -m intercom_async *args`` and wait for it, serving the fake meanwhile."""
     proc = await asyncio.create_subprocess_exec(
@@ -100,7 +100,7 @@ async def cli(
         env=cli_env(token),
         cwd=ROOT,
     )
-    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
+    out, err = await asyncio.wait_for(proc.communicate(stdin), limit)
     assert proc.returncode is not None
     run = Run(proc.returncode, out.decode(), err.decode())
     check_clean(run.stdout, run.stderr)
@@ -209,32 +209,72 @@ async def test_get_retries_by_default(fake: FakeIntercom) -> None:
 # -- bad usage and input: one line, status 2 -------------------------------------------------
 
 
-BadArgs = Callable[[str, Path], list[str | Path]]
+URL, TMP = "{url}", "{tmp}"  # filled in with the fake's URL and the test's tmp_path
 
 
 @pytest.mark.parametrize(
-    ("make_args", "token", "message"),
+    ("args", "token", "message"),
     [
-        pytest.param(lambda url, tmp: ["--base-url", url, "get", ""], TOKEN, "ticket id is empty", id="empty-id"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "get", "1"], None, "INTERCOM_ACCESS_TOKEN", id="no-token"),
-        pytest.param(lambda url, tmp: ["--region", "mars", "get", "1"], TOKEN, "unknown region 'mars'", id="bad-region"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "--api-version", "9", "get", "1"], TOKEN, "Intercom API version '9'", id="bad-version"),
-        pytest.param(lambda url, tmp: ["--base-url", "http://example.com", "get", "1"], TOKEN, "plain http", id="insecure-url"),
-        pytest.param(lambda url, tmp: ["--token-file", tmp / "nope", "get", "1"], None, "cannot read token file", id="no-token-file"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "get-many"], TOKEN, "no ticket ids", id="no-ids"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "get-many", "1", ""], TOKEN, "ticket id #2 is empty", id="empty-arg"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "get-many", "--ids-file", tmp / "nope"], TOKEN, "cannot read ids file", id="unreadable-ids-file"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "get-many", "--ids-file", tmp], TOKEN, "cannot read ids file", id="ids-file-is-a-dir"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "get-many", "--ids-file", tmp / "blank"], TOKEN, "no ticket ids in", id="blank-ids-file"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "get-many", "1", "--ids-file", tmp / "blank"], TOKEN, "not both", id="ids-twice"),
-        pytest.param(lambda url, tmp: ["--base-url", url, "get-many", "1", "-o", tmp / "no" / "out"], TOKEN, "cannot write", id="bad-output"),
+        pytest.param(("--base-url", URL, "get", ""), TOKEN, "ticket id is empty", id="empty-id"),
+        pytest.param(("--base-url", URL, "get", "1"), None, "INTERCOM_ACCESS_TOKEN", id="no-token"),
+        pytest.param(("--region", "mars", "get", "1"), TOKEN, "unknown region", id="bad-region"),
+        pytest.param(
+            ("--base-url", URL, "--api-version", "9", "get", "1"),
+            TOKEN,
+            "unknown Intercom API version '9'",
+            id="bad-version",
+        ),
+        pytest.param(
+            ("--base-url", "http://example.com", "get", "1"), TOKEN, "plain http", id="http"
+        ),
+        pytest.param(
+            ("--token-file", f"{TMP}/nope", "get", "1"),
+            None,
+            "cannot read token file",
+            id="no-token-file",
+        ),
+        pytest.param(("--base-url", URL, "get-many"), TOKEN, "no ticket ids", id="no-ids"),
+        pytest.param(
+            ("--base-url", URL, "get-many", "1", ""), TOKEN, "ticket id #2 is empty", id="empty"
+        ),
+        pytest.param(
+            ("--base-url", URL, "get-many", "--ids-file", f"{TMP}/nope"),
+            TOKEN,
+            "cannot read ids file",
+            id="unreadable-ids-file",
+        ),
+        pytest.param(
+            ("--base-url", URL, "get-many", "--ids-file", TMP),
+            TOKEN,
+            "cannot read ids file",
+            id="ids-file-is-a-dir",
+        ),
+        pytest.param(
+            ("--base-url", URL, "get-many", "--ids-file", f"{TMP}/blank"),
+            TOKEN,
+            "no ticket ids in",
+            id="blank-ids-file",
+        ),
+        pytest.param(
+            ("--base-url", URL, "get-many", "1", "--ids-file", f"{TMP}/blank"),
+            TOKEN,
+            "not both",
+            id="ids-twice",
+        ),
+        pytest.param(
+            ("--base-url", URL, "get-many", "1", "-o", f"{TMP}/no/out"),
+            TOKEN,
+            "cannot write",
+            id="bad-output",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_input_is_one_error_line_and_status_2(
-    fake: FakeIntercom, tmp_path: Path, make_args: BadArgs, token: str | None, message: str
+    fake: FakeIntercom, tmp_path: Path, args: tuple[str, ...], token: str | None, message: str
 ) -> None:
     (tmp_path / "blank").write_text("\n   \n\t\n")
-    run = await cli(*make_args(fake.base_url, tmp_path), token=token)
+    filled = [arg.format(url=fake.base_url, tmp=tmp_path) for arg in args]
+    run = await cli(*filled, token=token)
     assert run.status == 2
     assert run.stdout == ""
     [line] = run.stderr_lines
@@ -350,8 +390,8 @@ async def test_ctrl_c_stops_cleanly(fake: FakeIntercom) -> None:
     assert out.endswith("\n")
     lines = out.splitlines()
     assert 5 <= len(lines) < len(ids)
-    for line in lines:
-        assert json.loads(line)["type"] == "ticket"
+    for text in lines:
+        assert json.loads(text)["type"] == "ticket"
     run = Run(130, out, stderr)
     assert run.summary()["interrupted"] == "yes"
     assert run.summary()["fetched"] == str(len(lines))

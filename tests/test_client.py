@@ -322,6 +322,16 @@ async def test_oversized_bodies_are_refused(server: ScriptedServer) -> None:
                 await client.tickets.get("1")
 
 
+async def test_an_oversized_error_body_still_gives_the_api_error(server: ScriptedServer) -> None:
+    server.script(raw_answer(b"x" * 10_000, status=503, content_type="text/plain"))
+    async with IntercomClient(
+        TOKEN, base_url=server.base_url, retry=RetryPolicy.never(), max_response_bytes=4096
+    ) as client:
+        with pytest.raises(ServerError) as info:
+            await client.tickets.get("1")
+    assert info.value.errors == []
+
+
 async def test_token_comes_from_the_environment(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -93,6 +93,8 @@ def test_headers() -> None:
         "User-Agent": USER_AGENT,
     }
     assert USER_AGENT.startswith("intercom-async/")
+    assert "t0k" not in repr(headers)
+    assert "Bearer <redacted>" in repr(headers)
 
 
 @pytest.mark.parametrize(
