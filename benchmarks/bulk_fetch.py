@@ -1,7 +1,7 @@
 """Bulk-fetch benchmark: intercom-async ``get_many`` vs a bare aiohttp floor vs python-intercom.
 
 A local aiohttp server in a separate process answers every ``GET /tickets/{id}`` with a
-realistic ticket (``intercom_async.testing._data.generate_ticket``), so the CPU time measured
+realistic ticket (``intercom_async.testing.generate_ticket``), so the CPU time measured
 with ``time.process_time()`` is the client's alone. Each contender warms up on 50 tickets, then
 fetches N tickets with concurrency C; the best of ``--repeat`` runs is reported (wall and CPU
 minimised separately), per 1,000 tickets and as a ratio to the bare aiohttp floor.
@@ -44,7 +44,7 @@ import aiohttp
 from aiohttp import web
 
 from intercom_async import IntercomClient, _client
-from intercom_async.testing._data import generate_ticket
+from intercom_async.testing import generate_ticket
 
 WARMUP = 50
 POOL = 50

@@ -57,7 +57,8 @@ EXIT_NOT_FOUND = 3
 EXIT_AUTH = 4
 EXIT_INTERRUPTED = 130
 INSTALL_HINT = (
-    "intercom-async: the command line needs click and rich: pip install 'intercom-async[cli]'"
+    "intercom-async: the command line needs click and rich: install intercom-async[cli] "
+    "(pip install 'intercom-async[cli]')"
 )
 
 # The demo: a fake Intercom whose rate limit bites a few times, whose transient faults all
@@ -145,7 +146,7 @@ def _why(exc: BaseException) -> str:
 
 def _read_token(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as stream:
+        with open(path, encoding="utf-8-sig") as stream:
             token = stream.readline().strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageProblem(f"cannot read token file {path!r}: {_why(exc)}") from None
@@ -203,7 +204,7 @@ def _count_ids(path: str) -> int | None:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None
-        with open(path, encoding="utf-8") as stream:
+        with open(path, encoding="utf-8-sig") as stream:
             return sum(1 for line in stream if line.strip())
     except (OSError, UnicodeDecodeError):
         return None
@@ -234,12 +235,12 @@ def open_ids(
         if sys.stdin is None or not hasattr(sys.stdin, "buffer"):
             raise UsageProblem("no standard input to read ticket ids from")
         name = "standard input"
-        stream: IO[str] = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")
+        stream: IO[str] = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
         total = None
     else:
         name = repr(ids_file)
         try:
-            stream = stack.enter_context(open(ids_file, encoding="utf-8"))  # noqa: SIM115
+            stream = stack.enter_context(open(ids_file, encoding="utf-8-sig"))  # noqa: SIM115
         except OSError as exc:
             raise UsageProblem(f"cannot read ids file {name}: {_why(exc)}") from None
         total = _count_ids(ids_file) if count else None
@@ -355,6 +356,7 @@ async def fetch_into(
                 task.uncancel()
         finally:
             ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
             # Stop the fetches still in flight now, not when the generator is collected.
             aclose = getattr(results, "aclose", None)
             if aclose is not None:
@@ -667,9 +669,13 @@ def build_cli() -> click.Group:
     def demo(
         tickets: int, concurrency: int, seed: int, output: str | None, progress: bool | None
     ) -> int:
-        """Fetch tickets from a fake Intercom started in-process, with faults and a rate limit.
+        """Watch get-many against a fake, flaky, rate-limited Intercom.
 
-        Needs no token and no network. The global connection options do not apply.
+        The fake runs in-process: no token, no network. It serves --tickets tickets under a
+        rate limit of 1000 requests per 2 s, fails 2% of requests in ways that are retried
+        (500, 502, 503, a reset, a cut body, a late answer), and is asked for 20 ids it does
+        not have (404). Exit status 0 when every ticket it has was fetched. The global
+        connection options do not apply.
         """
         return run_demo(
             tickets=tickets, concurrency=concurrency, seed=seed, output=output, progress=progress

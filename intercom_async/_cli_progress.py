@@ -9,10 +9,11 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from types import TracebackType
 
 import attrs
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -24,6 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from ._client import ClientStats
 from ._errors import ApiError, IntercomError, ResponseDecodeError
@@ -109,6 +111,17 @@ class Tally:
         return rows
 
 
+class _TwoLineProgress(Progress):
+    """rich's ``Progress`` with each task's counters on a line of their own, under its bar."""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        """The bars, then the counters (a narrow terminal cuts them short, not the bar)."""
+        yield self.make_tasks_table(self.tasks)
+        for task in self.tasks:
+            counters = str(task.fields.get("counters", ""))
+            yield Text(f"  {counters}", no_wrap=True, overflow="ellipsis")
+
+
 class LiveProgress:
     """A rich progress bar on stderr while a bulk fetch runs; does nothing unless ``enabled``.
 
@@ -126,32 +139,39 @@ class LiveProgress:
             TextColumn("[progress.description]{task.description}"),
         ]
         if tally.total is not None:
-            columns += [BarColumn(), MofNCompleteColumn()]
+            columns += [BarColumn(bar_width=30), MofNCompleteColumn()]
         else:
             columns.append(TextColumn("{task.completed}"))
-        columns += [TextColumn("{task.fields[counters]}"), TimeElapsedColumn()]
-        self._progress = Progress(
+        columns += [TextColumn("{task.fields[rate]} tickets/s"), TimeElapsedColumn()]
+        self._progress = _TwoLineProgress(
             *columns,
             console=Console(stderr=True),
             redirect_stdout=False,  # stdout carries the tickets, byte for byte
             redirect_stderr=True,  # error lines and logs go above the bar
         )
         self._task = self._progress.add_task(
-            description, total=tally.total, counters=self._counters()
+            description, total=tally.total, counters=self._counters(), rate=self._rate()
         )
 
     def _counters(self) -> str:
         tally, stats = self._tally, self._tally.stats
         return (
             f"failed {tally.failed} · retried {stats.retries} · "
-            f"rate-limit waits {stats.rate_limit_waits} · 429s {stats.rate_limited} · "
-            f"{tally.rate:.0f} tickets/s"
+            f"rate-limit waits {stats.rate_limit_waits} · 429s {stats.rate_limited}"
         )
+
+    def _rate(self) -> str:
+        return f"{self._tally.rate:.0f}"
 
     def refresh(self) -> None:
         """Show the tally as it stands."""
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=self._tally.done, counters=self._counters())
+            self._progress.update(
+                self._task,
+                completed=self._tally.done,
+                counters=self._counters(),
+                rate=self._rate(),
+            )
 
     def __enter__(self) -> LiveProgress:
         if self._progress is not None:

@@ -70,7 +70,8 @@ class IntercomClient:
         session: an ``aiohttp.ClientSession`` to use; it is yours, and never closed by us.
         max_requests_per_second: a local cap on top of Intercom's own limit, for apps whose quota
             several processes share.
-        max_response_bytes: a larger body is refused (``ResponseDecodeError``), not read;
+        max_response_bytes: a larger body is not read: a 2xx answer that large is a
+            ``ResponseDecodeError``, an error answer is reported by its status alone;
             32 MiB by default.
         max_connections: the size of the connection pool the client makes for itself (unused
             when you pass ``session``).

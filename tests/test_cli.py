@@ -9,15 +9,11 @@ traceback is printed.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
-import pty
 import re
 import signal
-import struct
 import sys
-import termios
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +30,7 @@ SEED = 11
 PARTS = 3
 TICKETS = 40
 # Variables that would make rich draw colours or a terminal on a pipe.
+POSIX = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT and pseudo-terminals")
 _TERMINAL_ENV = {"FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "NO_COLOR"}
 
 
@@ -64,6 +61,7 @@ class Run:
 
 
 def cli_env(token: str | None = TOKEN, **extra: str) -> dict[str, str]:
+    """The environment of a CLI run: ours, with ``token`` (if any) and nothing forcing colours."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -76,6 +74,7 @@ def cli_env(token: str | None = TOKEN, **extra: str) -> dict[str, str]:
 
 
 def check_clean(stdout: str, stderr: str) -> None:
+    """No token and no traceback in a run's output."""
     for secret in (TOKEN, WRONG_TOKEN):
         assert secret not in stdout
         assert secret not in stderr
@@ -117,11 +116,13 @@ def without_nulls(value: Any) -> Any:
 
 
 def expected(ticket_id: str) -> Any:
+    """The JSON ``get`` should print for one of the fake's generated tickets."""
     return without_nulls(generate_ticket(ticket_id, parts=PARTS, seed=SEED))
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeIntercom]:
+    """A fake Intercom served by the test's event loop, with tickets "1" to "40"."""
     async with FakeIntercom(token=TOKEN, tickets=TICKETS, seed=SEED, parts=PARTS) as server:
         yield server
 
@@ -307,7 +308,8 @@ async def test_get_many_from_an_ids_file_to_an_output_file(
     fake: FakeIntercom, tmp_path: Path
 ) -> None:
     ids_file = tmp_path / "ids.txt"
-    ids_file.write_text("3\n\n  5  \r\n\t\n8")  # blank lines skipped, no final newline
+    # A byte-order mark, blank lines, spaces, CRLF and no final newline: all fine.
+    ids_file.write_bytes(b"\xef\xbb\xbf3\n\n  5  \r\n\t\n8")
     out = tmp_path / "out.jsonl"
     run = await cli("--base-url", fake.base_url, "get-many", "--ids-file", ids_file, "-o", out)
     assert run.status == 0, run.stderr
@@ -357,6 +359,7 @@ async def test_get_many_with_a_bad_token_fails_every_id(fake: FakeIntercom) -> N
     assert {(r["status"], r["code"]) for r in run.error_records()} == {(401, "unauthorized")}
 
 
+@POSIX
 async def test_ctrl_c_stops_cleanly(fake: FakeIntercom) -> None:
     fake.random_faults(1.0, kinds=[Fault.slow(0.05)])
     ids = [str(i % TICKETS + 1) for i in range(400)]
@@ -414,7 +417,13 @@ async def test_demo_runs_and_sums_up(tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 200
 
 
+@POSIX
 async def test_demo_on_a_terminal_draws_a_bar_and_a_table() -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     try:
@@ -464,6 +473,7 @@ async def test_demo_on_a_terminal_draws_a_bar_and_a_table() -> None:
 
 
 async def _python(code: str) -> Run:
+    """Run ``python -c code``."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",

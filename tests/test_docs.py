@@ -18,6 +18,7 @@ import ast
 import asyncio
 import contextlib
 import inspect
+import logging
 import re
 import textwrap
 import threading
@@ -188,6 +189,17 @@ def fake_intercom(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIntercom]:
         loop.close()
 
 
+@pytest.fixture
+def logging_restored() -> Iterator[None]:
+    """Undo what an example does to the log levels (``setLevel`` on a logger)."""
+    loggers = [logging.getLogger(), logging.getLogger("intercom_async")]
+    levels = [logger.level for logger in loggers]
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
+@pytest.mark.usefixtures("logging_restored")
 @pytest.mark.parametrize("block", [b for b in BLOCKS if not b.skip], ids=lambda b: b.id)
 def test_example_runs(
     block: Block, fake_intercom: FakeIntercom, monkeypatch: pytest.MonkeyPatch
