@@ -312,16 +312,21 @@ def memory(c: int) -> None:
 
 # -- profile mode -----------------------------------------------------------------------------
 
-_AREAS = ("<attrs generated", "cattrs", "tenacity", "aiohttp", "yarl", "multidict", "asyncio")
+_AREAS = {  # a substring of a profiled function's file name -> the area it counts for
+    "<attrs generated": "attrs-generated __init__",
+    "<cattrs generated": "cattrs-generated hooks",
+    "<intercom_async": "intercom_async generated code",
+    "intercom_async/": "intercom_async/",
+    "json/decoder.py": "json",
+    **{name: name for name in ("cattrs", "tenacity", "aiohttp", "yarl", "multidict", "asyncio")},
+}
 
 
 def _area(filename: str) -> str:
-    if "intercom_async/" in filename and not filename.startswith("<"):
-        return "intercom_async/" + filename.rsplit("/", 1)[1]
-    if filename.endswith("json/decoder.py"):
-        return "json"
-    area = next((a for a in _AREAS if a in filename), "C builtins" if filename == "~" else "other")
-    return "attrs __init__" if area == "<attrs generated" else area
+    if filename == "~":
+        return "C builtins"
+    area = next((area for key, area in _AREAS.items() if key in filename), "other")
+    return area + filename.rsplit("/", 1)[1] if area == "intercom_async/" else area
 
 
 async def _profiled(contender: Contender, url: str, n: int, c: int) -> pstats.Stats:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
+from functools import partial
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 import attrs
@@ -26,7 +29,7 @@ from ._protocol import (
     validate_version,
 )
 from ._ratelimit import Pacer
-from ._retry import RetryPolicy, call_with_retries
+from ._retry import RetryPolicy, retry_after_failure
 from ._tickets import Tickets
 
 __all__ = ["ClientStats", "IntercomClient"]
@@ -129,6 +132,10 @@ class IntercomClient:
         self._headers = build_headers(token, self._version)
         self._session = session
         self._owns_session = session is None
+        # A session of ours has the timeout built in; one of yours gets it on each request.
+        self._per_request: dict[str, Any] = (
+            {} if session is None else {"timeout": self._timeout, "raise_for_status": False}
+        )
         self._closed = False
         self._pacer = Pacer(max_requests_per_second)
         self._requests = 0
@@ -203,7 +210,7 @@ class IntercomClient:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
-                auto_decompress=True,
+                timeout=self._timeout,
             )
         elif self._session.closed:
             raise ClientClosedError("the aiohttp session given to IntercomClient is closed")
@@ -213,20 +220,26 @@ class IntercomClient:
 
     async def _get_ticket(self, path: str) -> Ticket:
         """``GET`` a ticket path under the retry policy."""
-        self._ensure_session()
-        return await call_with_retries(
-            self._retry,
-            lambda: self._attempt(path),
-            what=f"GET {path}",
-            on_retry=self._count_retry,
-        )
+        started = time.monotonic()
+        try:
+            return await self._attempt(path)
+        except IntercomError as error:
+            return await retry_after_failure(
+                self._retry,
+                error,
+                started,
+                partial(self._attempt, path),
+                what=f"GET {path}",
+                on_retry=self._count_retry,
+            )
 
     def _count_retry(self, error: IntercomError, wait: float) -> None:
         self._retries += 1
 
     async def _attempt(self, path: str) -> Ticket:
         session = self._ensure_session()
-        await self._pacer.acquire()
+        if not self._pacer.try_acquire():
+            await self._pacer.acquire()
         self._requests += 1
         answered = False
         try:
@@ -234,8 +247,7 @@ class IntercomClient:
                 URL(self._base_url + path, encoded=True),
                 headers=self._headers,
                 allow_redirects=False,
-                raise_for_status=False,
-                timeout=self._timeout,
+                **self._per_request,
             ) as response:
                 answered = True
                 self._pacer.observe(response.status, response.headers)

@@ -6,6 +6,7 @@ Nothing here touches the network, so all of it is tested with plain data. The cl
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -16,9 +17,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from attrs import frozen
-from cattrs.errors import BaseValidationError
 
-from ._convert import error_path, structure_error_list, structure_ticket
+from ._convert import StructureError, error_path, structure_error_list, structure_ticket
 from ._errors import ApiError, InvalidTicketIdError, ResponseDecodeError, api_error_class
 from ._models import Ticket
 from ._version import __version__
@@ -185,10 +185,30 @@ def _number(value: str | None) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
+# Past this, the server's clock (its Date header) is taken to differ from ours.
+SKEW_TOLERANCE = 2.0
+
+
+def clock_skew(headers: Mapping[str, str], now: float) -> float:
+    """The server's clock minus ours, from its ``Date`` header; 0 when within the tolerance.
+
+    ``Date`` has whole seconds, so the server's time is taken as the middle of that second.
+    """
+    date = headers.get("Date")
+    if date is None:
+        return 0.0
+    try:
+        skew = parsedate_to_datetime(date).timestamp() + 0.5 - now
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+    return skew if abs(skew) > SKEW_TOLERANCE else 0.0
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     """How long the server asked us to wait, from ``Retry-After`` or ``X-RateLimit-Reset``.
 
-    ``now`` is the current Unix time. ``None`` when neither header says anything usable.
+    ``now`` is our current Unix time; a server clock that differs from ours (by its ``Date``
+    header) is allowed for. ``None`` when neither header says anything usable.
     """
     retry_after = headers.get("Retry-After")
     if retry_after is not None:
@@ -196,16 +216,18 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
         if seconds is None:
             try:
                 seconds = parsedate_to_datetime(retry_after).timestamp() - now
+                seconds -= clock_skew(headers, now)
             except (TypeError, ValueError, IndexError):
                 seconds = None
         if seconds is not None:
             return max(0.0, seconds)
     reset = _number(headers.get("X-RateLimit-Reset"))
     if reset is not None:
-        return max(0.0, reset - now)
+        return max(0.0, reset - now - clock_skew(headers, now))
     return None
 
 
+@functools.lru_cache(maxsize=64)
 def _is_json(content_type: str | None) -> bool:
     if not content_type:
         return True  # nothing claimed: let the body speak for itself
@@ -251,7 +273,7 @@ def decipher_ticket(
         raise failure(f"not valid JSON ({exc})") from None
     try:
         return structure_ticket(data)
-    except (BaseValidationError, TypeError, ValueError, KeyError) as exc:
+    except StructureError as exc:
         json_path, message = error_path(exc)
         raise failure(message, json_path) from None
     except RecursionError:

@@ -16,14 +16,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping
-from email.utils import parsedate_to_datetime
 
-from ._protocol import RateLimit, retry_after_seconds
+from ._protocol import RateLimit, clock_skew, retry_after_seconds
 
 __all__ = ["Pacer"]
-
-# Past this, the server's clock (its Date header) is taken to differ from ours.
-_SKEW_TOLERANCE = 2.0
 
 
 class Pacer:
@@ -51,6 +47,13 @@ class Pacer:
 
     def _server_now(self) -> float:
         return self._clock() + self._skew
+
+    def try_acquire(self) -> bool:
+        """Count one more request as sent if it may go out now, without waiting."""
+        if self._budget is None and not self._interval:
+            self._in_flight += 1
+            return True
+        return False
 
     async def acquire(self) -> None:
         """Wait until one more request may go out, and count it as sent."""
@@ -126,13 +129,6 @@ class Pacer:
 
     def _learn_skew(self, headers: Mapping[str, str], now: float) -> None:
         date = headers.get("Date")
-        if date is None or date == self._last_date:
-            return
-        self._last_date = date
-        try:
-            server = parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return
-        # Date has whole seconds: the server's clock is somewhere in [server, server + 1).
-        skew = server + 0.5 - now
-        self._skew = skew if abs(skew) > _SKEW_TOLERANCE else 0.0
+        if date is not None and date != self._last_date:
+            self._last_date = date
+            self._skew = clock_skew(headers, now)

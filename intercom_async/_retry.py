@@ -1,8 +1,9 @@
 """When to try a request again, and how long to wait first. tenacity stays in here.
 
-``RetryPolicy`` is the public, immutable description; ``call_with_retries`` runs one operation
-under it. The first attempt runs bare, so a request that succeeds pays nothing for retries; only
-after a retryable failure does tenacity take over.
+``RetryPolicy`` is the public, immutable description; ``retry_after_failure`` carries an
+operation on under it once its first attempt failed. The first attempt runs bare in the caller,
+so a request that succeeds pays nothing for retries; only after a retryable failure does
+tenacity take over.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tenacity.stop import stop_base
 from ._errors import ApiError, IntercomError, TransportError
 from ._protocol import retry_after_seconds
 
-__all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "call_with_retries", "is_retryable"]
+__all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "is_retryable", "retry_after_failure"]
 
 T = TypeVar("T")
 logger = logging.getLogger("intercom_async")
@@ -109,6 +110,8 @@ def is_retryable(error: BaseException) -> bool:
 def _reason(error: BaseException) -> str:
     if isinstance(error, ApiError):
         return f"HTTP {error.status}"
+    if isinstance(error, TransportError):
+        return str(error.args[0])
     return str(error) or type(error).__name__
 
 
@@ -124,31 +127,29 @@ class _PastDeadline(stop_base):
         return elapsed + retry_state.upcoming_sleep >= self.max_delay
 
 
-async def call_with_retries(
+async def retry_after_failure(
     policy: RetryPolicy,
+    first_error: IntercomError,
+    started: float,
     attempt: Callable[[], Awaitable[T]],
     *,
     what: str,
     on_retry: Callable[[IntercomError, float], None] | None = None,
 ) -> T:
-    """Await ``attempt()`` until it succeeds, fails for good, or the policy is spent.
+    """Retry ``attempt()`` after its first try, begun at ``started``, failed with ``first_error``.
 
-    ``what`` names the operation in log lines (``"GET /tickets/1295"``). ``on_retry`` hears
-    of each retry with the error and the wait. The last error is raised as it was.
+    The caller runs the first attempt itself, so a request that succeeds pays nothing for
+    retries. This runs the rest under ``policy`` until one succeeds, an error is not retryable,
+    or the policy is spent; the last error is raised as it was. ``what`` names the operation in
+    log lines (``"GET /tickets/1295"``); ``on_retry`` hears of each retry, with its wait.
     """
-    started = time.monotonic()
-    try:
-        return await attempt()
-    except IntercomError as error:
-        if policy.max_attempts <= 1 or not is_retryable(error):
-            raise
-        first_error = error
-
+    if policy.max_attempts <= 1 or not is_retryable(first_error):
+        raise first_error
     replayed = False
 
     async def attempt_after_first() -> T:
         nonlocal replayed
-        if not replayed:  # the first attempt already ran above: hand tenacity its outcome
+        if not replayed:  # the first attempt already ran: hand tenacity its outcome
             replayed = True
             raise first_error
         return await attempt()

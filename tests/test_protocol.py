@@ -229,3 +229,15 @@ def test_decode_error_keeps_the_path() -> None:
         decipher_ticket(200, JSON, b'{"ticket_parts": {"ticket_parts": [{"redacted": "no"}]}}')
     assert info.value.json_path == "$.ticket_parts.ticket_parts[0].redacted"
     assert "boolean" in str(info.value)
+
+
+def test_a_skewed_server_clock_is_allowed_for_in_waits() -> None:
+    now = 1_000_000.0
+    server_now = now + 3600
+    headers = {
+        "X-RateLimit-Reset": str(int(server_now) + 5),
+        "Date": format_datetime(datetime.fromtimestamp(server_now, UTC), usegmt=True),
+    }
+    assert 4.0 <= retry_after_seconds(headers, now) <= 5.0  # type: ignore[operator]
+    headers["Date"] = format_datetime(datetime.fromtimestamp(now + 1, UTC), usegmt=True)
+    assert retry_after_seconds(headers, now) == 3605.0  # within tolerance: our clock is used
