@@ -89,7 +89,7 @@ def _model_unhook(c: Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any
         if items_key not in (None, "ticket_type_attributes") and "ticket_type_attributes" in data:
             data[items_key] = data.pop("ticket_type_attributes")
         if obj.extra:
-            data.update(_drop_nulls(obj.extra))
+            data.update(_drop_nulls(dict(obj.extra)))
         return data
 
     return unstructure

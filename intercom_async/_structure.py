@@ -14,11 +14,12 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import attrs
 
-from ._models import TicketState, Timestamp
+from ._models import _NO_EXTRA, TicketState, Timestamp
 
 __all__ = ["StructureError", "make_structure_fn"]
 
@@ -199,6 +200,8 @@ def make_structure_fn(
         "_UTC": UTC,
         "_STATES": _STATES,
         "StructureError": StructureError,
+        "_NO_EXTRA": _NO_EXTRA,
+        "_proxy": MappingProxyType,
     }
     lines = [
         "def structure(o, _=None):",
@@ -213,7 +216,8 @@ def make_structure_fn(
     else:
         lines.append("    known = _known")
     lines += [
-        "    extra = {} if known.issuperset(o) else {k: x for k, x in o.items() if k not in known}",
+        "    extra = _NO_EXTRA if known.issuperset(o) else"
+        " _proxy({k: x for k, x in o.items() if k not in known})",
     ]
     args = []
     for index, f in enumerate(fields):
