@@ -8,6 +8,8 @@ async with IntercomClient() as client:  # token from INTERCOM_ACCESS_TOKEN
 ```
 """
 
+import logging as _logging
+
 from ._bulk import TicketId, TicketResult
 from ._client import ClientStats, IntercomClient
 from ._convert import to_dict
@@ -81,3 +83,6 @@ __all__ = [
     "__version__",
     "to_dict",
 ]
+
+# A library logs; the application decides where it goes (and without setup, nowhere).
+_logging.getLogger("intercom_async").addHandler(_logging.NullHandler())

@@ -10,7 +10,14 @@ at most ``concurrency`` requests are in flight, ``concurrency`` results wait in 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
 from functools import partial
 from typing import Any
 
@@ -99,7 +106,7 @@ async def fetch_many(
     concurrency: int,
     ordered: bool,
     on_result: Callable[[TicketResult], Any] | None,
-) -> AsyncIterator[TicketResult]:
+) -> AsyncGenerator[TicketResult, None]:
     """Yield one ``TicketResult`` per id, fetching with ``fetch`` on ``concurrency`` workers."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be an int >= 1, not {concurrency!r}")

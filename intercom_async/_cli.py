@@ -358,9 +358,7 @@ async def fetch_into(
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
             # Stop the fetches still in flight now, not when the generator is collected.
-            aclose = getattr(results, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            await results.aclose()
             tally.stats = client.stats
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._bulk import TicketId, TicketIds, TicketResult, fetch_many
@@ -49,7 +49,7 @@ class Tickets:
         concurrency: int = 32,
         ordered: bool = False,
         on_result: Callable[[TicketResult], Any] | None = None,
-    ) -> AsyncIterator[TicketResult]:
+    ) -> AsyncGenerator[TicketResult, None]:
         """Fetch many tickets concurrently, yielding one ``TicketResult`` per id.
 
         ``ids`` is any iterable or async iterable of ids, read lazily (a generator of a

@@ -138,7 +138,7 @@ async def test_breaking_out_cancels_what_is_in_flight(
     handler = InFlight(delay=0.5)
     server.script(handler)
     results = client.tickets.get_many((str(i) for i in range(1000)), concurrency=6)
-    async with contextlib.aclosing(results):  # type: ignore[type-var]
+    async with contextlib.aclosing(results):
         async for result in results:
             assert result.ok
             break
