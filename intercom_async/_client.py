@@ -39,6 +39,33 @@ DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
+class _Token:
+    """The access token, wrapped so that no repr (nor a traceback's locals) shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: object) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "<access token, redacted>"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("the access token is not picklable")
+
+    def checked(self) -> str:
+        """The token, if it is one a request can carry; else a ``ValueError`` that hides it."""
+        if self._value is None:
+            raise ValueError(f"no Intercom access token: pass token=... or set {TOKEN_ENV}")
+        if not isinstance(self._value, str):
+            raise TypeError(f"token must be a str, not {type(self._value).__name__}")
+        if not self._value.strip():
+            raise ValueError(f"no Intercom access token: the token given is blank (or {TOKEN_ENV})")
+        if "\r" in self._value or "\n" in self._value or "\x00" in self._value:
+            raise ValueError("the access token contains a line break or NUL character")
+        return self._value
+
+
 @attrs.frozen
 class ClientStats:
     """What a client has done so far (for progress bars and summaries).
@@ -102,16 +129,11 @@ class IntercomClient:
         max_connections: int = 100,
         allow_insecure_http: bool = False,
     ) -> None:
-        if token is None:
-            token = os.environ.get(TOKEN_ENV)
-        if not isinstance(token, str) or not token.strip():
-            raise ValueError(
-                f"no Intercom access token: pass token=... or set {TOKEN_ENV}"
-                if token is None or isinstance(token, str)
-                else f"token must be a str, not {type(token).__name__}"
-            )
-        if any(c in token for c in "\r\n\x00"):
-            raise ValueError("the access token contains a line break or NUL character")
+        # From here on the token is only ever held wrapped, so that a traceback that shows this
+        # frame's local variables (as error trackers do) shows no token.
+        wrapped = _Token(os.environ.get(TOKEN_ENV) if token is None else token)
+        del token
+        wrapped.checked()
         self._base_url = resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
         self._version = validate_version(version)
         if retry is not None and not isinstance(retry, RetryPolicy):
@@ -129,7 +151,7 @@ class IntercomClient:
         if not isinstance(max_connections, int) or max_connections < 1:
             raise ValueError("max_connections must be a positive int")
         self._max_connections = max_connections
-        self._headers = build_headers(token, self._version)
+        self._headers = build_headers(wrapped.checked(), self._version)
         self._session = session
         self._owns_session = session is None
         # A session of ours has the timeout built in; one of yours gets it on each request.
@@ -201,8 +223,10 @@ class IntercomClient:
             await self._session.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else "open"
-        return f"<IntercomClient {self._base_url} version={self._version} {state}>"
+        # getattr: a traceback may show a client whose __init__ raised half-way.
+        state = "closed" if getattr(self, "_closed", False) else "open"
+        where = getattr(self, "_base_url", "(not set up)")
+        return f"<IntercomClient {where} version={getattr(self, '_version', '?')} {state}>"
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._closed:
