@@ -235,10 +235,6 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def _decode_json(body: bytes) -> Any:
-    return json.loads(body)
-
-
 def decipher_ticket(
     status: int,
     headers: Mapping[str, str],
@@ -266,7 +262,7 @@ def decipher_ticket(
     if not _is_json(headers.get("Content-Type")):
         raise failure(f"expected JSON, got Content-Type {headers.get('Content-Type')!r}")
     try:
-        data = _decode_json(body)
+        data = json.loads(body)
     except RecursionError:
         raise failure("JSON nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int too long
@@ -293,7 +289,7 @@ def api_error(
     data: Any = None
     if body and _is_json(headers.get("Content-Type")):
         try:
-            data = _decode_json(body)
+            data = json.loads(body)
         except (ValueError, RecursionError):
             data = None
     request_id, errors = structure_error_list(data)

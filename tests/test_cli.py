@@ -23,6 +23,8 @@ import pytest
 
 from intercom_async.testing import FakeIntercom, Fault, generate_ticket
 
+from .conftest import drop_nulls
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tok_CLI-distinctive-SECRET-4e1b9a"
 WRONG_TOKEN = "tok_WRONG-distinctive-SECRET-77c2"
@@ -106,18 +108,9 @@ async def cli(
     return run
 
 
-def without_nulls(value: Any) -> Any:
-    """What ``to_dict`` gives for a valid ticket: the JSON with null-valued keys left out."""
-    if isinstance(value, dict):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_nulls(v) for v in value]
-    return value
-
-
 def expected(ticket_id: str) -> Any:
     """The JSON ``get`` should print for one of the fake's generated tickets."""
-    return without_nulls(generate_ticket(ticket_id, parts=PARTS, seed=SEED))
+    return drop_nulls(generate_ticket(ticket_id, parts=PARTS, seed=SEED))
 
 
 @pytest.fixture

@@ -18,15 +18,7 @@ from intercom_async import (
 from intercom_async._convert import StructureError, error_path, structure_ticket
 from intercom_async.testing._data import generate_ticket
 
-from .conftest import load
-
-
-def drop_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [drop_nulls(v) for v in value]
-    return value
+from .conftest import drop_nulls, load
 
 
 def failure(data: Any) -> tuple[str, str]:

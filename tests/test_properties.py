@@ -16,21 +16,13 @@ from intercom_async import IntercomClient, IntercomError, ResponseDecodeError, R
 from intercom_async._protocol import decipher_ticket
 from intercom_async.testing import FakeIntercom
 
-from .conftest import load
+from .conftest import drop_nulls, load
 from .schema_strategies import JSON_VALUES, SCHEMAS, tickets
 
 SPEC = Path(__file__).parents[2] / "shared" / "spec" / "intercom-openapi-2.9.yaml"
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-def drop_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [drop_nulls(v) for v in value]
-    return value
 
 
 @pytest.fixture
