@@ -261,12 +261,13 @@ class IntercomClient:
         self._retries += 1
 
     async def _attempt(self, path: str) -> Ticket:
-        session = self._ensure_session()
+        self._ensure_session()  # a closed client fails at once, not after waiting its turn
         if not self._pacer.try_acquire():
             await self._pacer.acquire()
         self._requests += 1
         answered = False
         try:
+            session = self._ensure_session()  # the wait may have outlasted the client
             async with session.get(
                 URL(self._base_url + path, encoded=True),
                 headers=self._headers,

@@ -4,7 +4,8 @@ cattrs' own generated hooks call one function per field; with ~15 fields on each
 ticket parts, those calls were most of a fetch's CPU. Here each model gets one generated
 function that checks every field inline (a string must be a string, never a number turned into
 one), builds nested models through their own generated functions, collects unknown keys into
-``extra``, and calls the class positionally. ``_convert`` registers them on its one converter.
+a read-only ``extra``, and fills the frozen instance's slots. ``_convert`` registers them on its
+one converter. Measured with ``benchmarks/bulk_fetch.py --profile``.
 
 A failure raises ``StructureError`` carrying the JSON path to the value that failed.
 """
@@ -152,10 +153,8 @@ def _field_lines(
     raise TypeError(f"no structuring rule for {name}: {tp!r}")  # pragma: no cover
 
 
-def _construct(
-    cls: type[Any], args: list[str], keywords: list[str], env: dict[str, Any]
-) -> list[str]:
-    """Source lines that build and return the instance from the structured values.
+def _construct(cls: type[Any], values: dict[str, str], env: dict[str, Any]) -> list[str]:
+    """Source lines that build and return the instance; ``values`` maps fields to expressions.
 
     attrs' ``__init__`` of a frozen class sets each field through ``object.__setattr__``; for a
     class whose fields have no validator or converter and that has no post-init hook, setting
@@ -167,11 +166,9 @@ def _construct(
         for f in attrs.fields(cls)
     )
     if not plain:
-        return [f"    return _cls({', '.join(args + keywords)})"]
+        return [f"    return _cls({', '.join(f'{n}={v}' for n, v in values.items())})"]
     env["_new"] = object.__new__
     lines = ["    instance = _new(_cls)"]
-    values = dict(zip([f.name for f in attrs.fields(cls)], args, strict=False))
-    values.update(k.split("=", 1) for k in keywords)  # type: ignore[misc]
     for name, value in values.items():
         env[f"_set_{name}"] = vars(cls)[name].__set__
         lines.append(f"    _set_{name}(instance, {value})")
@@ -219,14 +216,16 @@ def make_structure_fn(
         "    extra = _NO_EXTRA if known.issuperset(o) else"
         " _proxy({k: x for k, x in o.items() if k not in known})",
     ]
-    args = []
+    values = {}
     for index, f in enumerate(fields):
         key = "items_key" if has_items_key and f.name in _ALTERNATE_KEYS else repr(f.name)
         body = _field_lines(f.name, key, hints[f.name], env, hooks)
         lines += [f"    {line}" for line in body] + [f"    a{index} = v"]
-        args.append(f"a{index}")
-    keywords = ["extra=extra"] + (["items_key=items_key"] if has_items_key else [])
-    lines += _construct(cls, args, keywords, env)
+        values[f.name] = f"a{index}"
+    values["extra"] = "extra"
+    if has_items_key:
+        values["items_key"] = "items_key"
+    lines += _construct(cls, values, env)
     # Everything the body looks up becomes a local (a default argument): the fastest lookup.
     names = sorted(set(env) | {"str", "int", "bool", "dict", "list", "tuple"})
     env.update({"str": str, "int": int, "bool": bool, "dict": dict, "list": list, "tuple": tuple})

@@ -414,3 +414,23 @@ def test_errors_pickle_with_their_details() -> None:
     assert str(clone) == str(error)
     assert clone.headers["a"] == "b"
     assert isinstance(clone, IntercomError)
+
+
+async def test_closing_the_client_while_a_request_waits_its_turn(server: ScriptedServer) -> None:
+    server.script(
+        ticket_answer(
+            headers={
+                "X-RateLimit-Limit": "1",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + 0.5:.3f}",
+            }
+        )
+    )
+    client = IntercomClient(TOKEN, base_url=server.base_url, retry=RetryPolicy.no_wait())
+    await client.tickets.get("1")
+    waiting = asyncio.create_task(client.tickets.get("2"))  # held until the window resets
+    await asyncio.sleep(0.1)
+    await client.aclose()
+    with pytest.raises(ClientClosedError):
+        await waiting
+    assert server.count() == 1

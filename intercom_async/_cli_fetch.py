@@ -1,0 +1,211 @@
+"""The runners of ``get`` and ``get-many``, and the bulk fetch that ``get-many`` and ``demo``
+share: tickets out as JSON lines, each written whole and flushed, failures on stderr, a live
+progress bar and a summary; Ctrl-C stops the fetch cleanly, with the summary still printed and
+exit status 130. rich is imported (through ``_cli_progress``) only when a bulk fetch runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from ._cli_client import Settings, make_client
+from ._cli_common import (
+    EXIT_AUTH,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    UsageProblem,
+    say,
+    why,
+)
+from ._cli_ids import open_ids
+from ._cli_output import binary_stdout, failure_record, json_line, open_output, silence_stdout
+from ._client import IntercomClient
+from ._convert import to_dict
+from ._errors import (
+    AuthenticationError,
+    IntercomError,
+    InvalidTicketIdError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from ._models import Ticket
+
+if TYPE_CHECKING:
+    from ._cli_progress import LiveProgress, Tally
+
+__all__ = ["auto_progress", "exit_status", "fetch_into", "run_bulk", "run_get", "run_get_many"]
+
+
+def exit_status(error: IntercomError) -> int:
+    """The exit status for a failed ``get``: 3 not found, 4 auth refused, 2 bad id, else 1."""
+    if isinstance(error, NotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(error, (AuthenticationError, PermissionDeniedError)):
+        return EXIT_AUTH
+    if isinstance(error, InvalidTicketIdError):
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+async def _get_one(client: IntercomClient, ticket_id: str) -> Ticket:
+    async with client:
+        return await client.tickets.get(ticket_id)
+
+
+def run_get(settings: Settings, ticket_id: str, *, pretty: bool) -> int:
+    """``intercom-async get ID``: print the ticket as JSON; the exit status says how it went."""
+    if not ticket_id.strip():
+        raise UsageProblem("the ticket id is empty")
+    client = make_client(settings)
+    try:
+        ticket = asyncio.run(_get_one(client, ticket_id))
+    except IntercomError as exc:
+        say(f"error: {exc}")
+        return exit_status(exc)
+    out = binary_stdout()
+    out.write(json_line(to_dict(ticket), pretty=pretty))
+    out.flush()
+    return EXIT_OK
+
+
+async def _refresh_progress(progress: LiveProgress, tally: Tally, client: IntercomClient) -> None:
+    while True:
+        tally.stats = client.stats
+        progress.refresh()
+        await asyncio.sleep(0.1)
+
+
+async def fetch_into(
+    client: IntercomClient,
+    ids: Iterator[str],
+    *,
+    sink: IO[bytes],
+    tally: Tally,
+    progress: LiveProgress,
+    concurrency: int,
+    ordered: bool,
+    report_errors: bool,
+) -> None:
+    """Fetch ``ids``, one JSON line per ticket into ``sink``, one per failure on stderr.
+
+    Every line is written whole and flushed. Ctrl-C (the cancellation ``asyncio.run`` makes of
+    it) stops the fetch and returns normally, with ``tally.interrupted`` set. The client is
+    closed on the way out.
+    """
+    async with client:
+        ticker = asyncio.create_task(_refresh_progress(progress, tally, client))
+        results = client.tickets.get_many(ids, concurrency=concurrency, ordered=ordered)
+        try:
+            async for result in results:
+                if result.ticket is None:
+                    assert result.error is not None
+                    tally.add_failure(result.error)
+                    if report_errors:
+                        say(json.dumps(failure_record(result), ensure_ascii=False))
+                    continue
+                try:
+                    sink.write(json_line(to_dict(result.ticket)))
+                    sink.flush()
+                except OSError as exc:
+                    tally.output_failed = True
+                    if not isinstance(exc, BrokenPipeError):
+                        say(f"error: cannot write a ticket: {why(exc)}")
+                    break
+                tally.fetched += 1
+        except asyncio.CancelledError:
+            tally.interrupted = True
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+        finally:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
+            # Stop the fetches still in flight now, not when the generator is collected.
+            await results.aclose()
+            tally.stats = client.stats
+
+
+def run_bulk(
+    fetch: Callable[[Tally, LiveProgress], Coroutine[Any, Any, None]],
+    *,
+    tally: Tally,
+    show_progress: bool,
+    title: str,
+) -> int:
+    """Run ``fetch(tally, progress)`` (a coroutine function) under a progress bar, then sum up.
+
+    The summary goes to stderr whatever happens: done, failed, interrupted. Returns 130 when
+    interrupted, 1 when a ticket failed or could not be written, else 0.
+    """
+    from ._cli_progress import LiveProgress, print_summary
+
+    try:
+        with LiveProgress(tally, enabled=show_progress, description=title) as progress:
+            asyncio.run(fetch(tally, progress))
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before the fetch began
+        tally.interrupted = True
+    finally:
+        tally.stop()
+        print_summary(tally, title=f"{PROG} {title}", table=sys.stderr.isatty())
+    if tally.output_failed and not tally.interrupted:
+        silence_stdout()
+    if tally.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if tally.failed or tally.output_failed else EXIT_OK
+
+
+def auto_progress(progress: bool | None, output: str | None) -> bool:
+    """The bar shows when stderr is a terminal, unless the tickets go to that terminal too."""
+    if progress is not None:
+        return progress
+    if not sys.stderr.isatty():
+        return False
+    return not (output in (None, "-") and sys.stdout.isatty())
+
+
+def run_get_many(
+    settings: Settings,
+    args: Sequence[str],
+    *,
+    ids_file: str | None,
+    output: str | None,
+    concurrency: int,
+    ordered: bool,
+    progress: bool | None,
+) -> int:
+    """``intercom-async get-many``: tickets as JSON lines on stdout, failures on stderr."""
+    from ._cli_progress import Tally
+
+    show_progress = auto_progress(progress, output)
+    with contextlib.ExitStack() as stack:
+        source = open_ids(args, ids_file, stack, count=show_progress)
+        client = make_client(settings, concurrency=concurrency)
+        sink = open_output(output, stack)
+
+        async def fetch(tally: Tally, live: LiveProgress) -> None:
+            await fetch_into(
+                client,
+                source.ids,
+                sink=sink,
+                tally=tally,
+                progress=live,
+                concurrency=concurrency,
+                ordered=ordered,
+                report_errors=True,
+            )
+
+        return run_bulk(
+            fetch,
+            tally=Tally(total=source.total),
+            show_progress=show_progress,
+            title="get-many",
+        )
