@@ -29,6 +29,7 @@ from ._models import (
     TicketPartAuthor,
     TicketParts,
     TicketState,
+    TicketStateDetail,
     TicketType,
     TicketTypeAttribute,
     TicketTypeAttributeList,
@@ -50,6 +51,7 @@ _MODELS: tuple[type[Any], ...] = (
     TicketType,
     ContactReference,
     TicketContacts,
+    TicketStateDetail,
     Ticket,
 )
 
@@ -88,8 +90,9 @@ def _model_unhook(c: Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any
         items_key = getattr(obj, "items_key", None)
         if items_key not in (None, "ticket_type_attributes") and "ticket_type_attributes" in data:
             data[items_key] = data.pop("ticket_type_attributes")
-        if obj.extra:
-            data.update(_drop_nulls(dict(obj.extra)))
+        extra = getattr(obj, "extra", None)
+        if extra:
+            data.update(_drop_nulls(dict(extra)))
         return data
 
     return unstructure
@@ -98,6 +101,11 @@ def _model_unhook(c: Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any
 def _build(c: Converter) -> None:
     _on(c.register_unstructure_hook_func, Timestamp | None, _unstructure_timestamp)
     _on(c.register_unstructure_hook_func, TicketState | str | None, str)
+    _on(
+        c.register_unstructure_hook_func,
+        TicketState | str | TicketStateDetail | None,
+        lambda v: str(v) if isinstance(v, str) else c.unstructure(v, TicketStateDetail),
+    )
     _on(c.register_unstructure_hook_func, Mapping[str, Any] | None, _drop_nulls)
     _on(c.register_unstructure_hook_func, Mapping[str, Any] | str | None, _drop_nulls)
     hooks: dict[type, Callable[[Any], Any]] = {}
@@ -105,6 +113,7 @@ def _build(c: Converter) -> None:
         hook = hooks[cls] = make_structure_fn(cls, hooks)
         _on(c.register_structure_hook_func, cls, lambda value, _, hook=hook: hook(value))
         _on(c.register_unstructure_hook_func, cls, _model_unhook(c, cls))
+    _on(c.register_unstructure_hook_func, ErrorDetail, _model_unhook(c, ErrorDetail))
 
 
 _build(_converter)

@@ -30,6 +30,7 @@ __all__ = [
     "TicketPartAuthor",
     "TicketParts",
     "TicketState",
+    "TicketStateDetail",
     "TicketType",
     "TicketTypeAttribute",
     "TicketTypeAttributeList",
@@ -363,6 +364,30 @@ class TicketContacts:
 
 
 @frozen
+class TicketStateDetail:
+    """A ticket state as API 2.12 and later send it: an object, not a string.
+
+    Only a client that asks for ``version="2.12"`` or newer sees it, in ``Ticket.ticket_state``;
+    ``Ticket.state`` gives the category either way.
+
+    Attributes:
+        type: ``"ticket_state"``.
+        id: the id of the (possibly custom) state.
+        category: the state's category, one of the 2.9 states.
+        internal_label: the state as teammates see it.
+        external_label: the state as customers see it.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    type: str | None = None
+    id: str | None = None
+    category: TicketState | str | None = None
+    internal_label: str | None = None
+    external_label: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@frozen
 class Ticket:
     """An Intercom ticket, as ``GET /tickets/{id}`` returns it.
 
@@ -376,7 +401,8 @@ class Ticket:
         ticket_attributes: the values of the ticket's data fields by attribute name
             (``_default_title_``, ``_default_description_``, your own), as sent.
         ticket_state: the ticket's state: a ``TicketState``, or the ``str`` sent for a state
-            this version does not know.
+            this version does not know; from API 2.12 on, a ``TicketStateDetail`` (see
+            ``state`` for the state either way).
         ticket_state_internal_label: the state's label as teammates see it.
         ticket_state_external_label: the state's label as customers see it.
         ticket_type: the ticket's type, with the data fields it captures.
@@ -394,7 +420,7 @@ class Ticket:
     id: str | None = None
     ticket_id: str | None = None
     ticket_attributes: Mapping[str, Any] | None = None
-    ticket_state: TicketState | str | None = None
+    ticket_state: TicketState | str | TicketStateDetail | None = None
     ticket_state_internal_label: str | None = None
     ticket_state_external_label: str | None = None
     ticket_type: TicketType | None = None
@@ -416,6 +442,13 @@ class Ticket:
     def description(self) -> Any:
         """The ``_default_description_`` ticket attribute, or ``None``."""
         return (self.ticket_attributes or {}).get("_default_description_")
+
+    @property
+    def state(self) -> TicketState | str | None:
+        """The ticket's state, whether ``ticket_state`` is a string (2.9) or an object (2.12+)."""
+        if isinstance(self.ticket_state, TicketStateDetail):
+            return self.ticket_state.category
+        return self.ticket_state
 
     @property
     def parts(self) -> tuple[TicketPart, ...]:

@@ -20,7 +20,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import attrs
 
-from ._models import _NO_EXTRA, TicketState, Timestamp
+from ._models import _NO_EXTRA, TicketState, TicketStateDetail, Timestamp
 
 __all__ = ["StructureError", "make_structure_fn"]
 
@@ -120,6 +120,16 @@ def _field_lines(
             "    try: v = _fromtimestamp(v, _UTC)",
             "    except (OverflowError, ValueError, OSError): pass  # kept as the int it was",
             f"elif v is not None: raise _bad({key}, v, 'a Unix timestamp (integer) or null')",
+        ]
+    if tp == TicketState | str | TicketStateDetail | None:  # a string (2.9) or an object (2.12+)
+        env["_h_state_detail"] = hooks[TicketStateDetail]
+        return [
+            get,
+            "if v.__class__ is str: v = _STATES.get(v, v)",
+            "elif v.__class__ is dict:",
+            "    try: v = _h_state_detail(v)",
+            f"    except StructureError as e: raise e.at({key})",
+            f"elif v is not None: raise _bad({key}, v, 'a string, an object or null')",
         ]
     args = [a for a in get_args(tp) if a is not type(None)]
     if len(args) == 1 and args[0] in hooks:  # a nested model, or null

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from intercom_async import (
+    ErrorDetail,
     Ticket,
     TicketState,
+    TicketStateDetail,
     TicketTypeAttribute,
     TicketTypeAttributeList,
     to_dict,
@@ -226,3 +228,21 @@ def test_ticket_state_is_a_str_enum() -> None:
     assert TicketState("resolved") == TicketState.RESOLVED
     assert TicketState.RESOLVED.value == "resolved"
     assert str(TicketState.IN_PROGRESS) == "in_progress"
+
+
+def test_to_dict_of_an_error_detail_leaves_out_nulls() -> None:
+    assert to_dict(ErrorDetail(code="not_found", message=None)) == {"code": "not_found"}
+
+
+def test_a_newer_version_s_ticket_state_object_parses() -> None:
+    data = load("openapi_2_16_example.json")  # Intercom's own 2.16 example
+    ticket = structure_ticket(data)
+    assert isinstance(ticket.ticket_state, TicketStateDetail)
+    assert ticket.ticket_state.category is TicketState.SUBMITTED
+    assert ticket.state is TicketState.SUBMITTED
+    assert to_dict(ticket) == drop_nulls(data)
+    assert structure_ticket({"ticket_state": "resolved"}).state is TicketState.RESOLVED
+    assert failure({"ticket_state": {"category": 3}}) == (
+        "$.ticket_state.category",
+        "expected a string or null, got a number",
+    )
