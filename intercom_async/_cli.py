@@ -1,11 +1,10 @@
-"""The ``intercom-async`` command line: ``get``, ``get-many`` and ``demo`` (see ``docs/cli.md``).
-
-click and rich come with the ``cli`` extra (``pip install 'intercom-async[cli]'``). They are
-imported only once ``main()`` runs, so the SDK itself never needs them; without them ``main()``
-says what to install and returns 2. The commands live in ``_cli_commands``; this module turns
-how a run ended into its exit status: 0 success; 1 a failure (a server or transport error, some
-tickets not fetched); 2 bad usage or input; 3 ticket not found; 4 authentication or permission
-refused; 130 interrupted (Ctrl-C). The access token is never printed.
+"""The ``intercom-async`` command line (see ``docs/cli.md``): ``main()``, the console script's
+entry point, which checks for click and rich (the ``cli`` extra; without them it says what to
+install and returns 2), runs the commands of ``_cli_commands`` and turns how they ended into the
+exit status: 0 success; 1 a failure (a server or transport error, some tickets not fetched); 2
+bad usage or input; 3 ticket not found; 4 authentication or permission refused; 130 interrupted
+(Ctrl-C). click and rich are imported only once ``main()`` runs, so the SDK never needs them,
+and the access token is never printed.
 """
 
 from __future__ import annotations

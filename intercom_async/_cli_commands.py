@@ -98,7 +98,7 @@ def build_cli() -> click.Group:
         variable, and is never printed. `demo` needs neither token nor network.
         """
         ctx.obj = Settings(token_file, region, base_url, api_version, timeout, max_attempts)
-        if verbose:
+        if verbose:  # else retries stay silent: the SDK gives its logger only a NullHandler
             handler = _StderrHandler()
             handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
             _LOG.addHandler(handler)
