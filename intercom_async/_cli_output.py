@@ -21,9 +21,11 @@ __all__ = ["binary_stdout", "failure_record", "json_line", "open_output", "silen
 
 def json_line(data: Any, *, pretty: bool = False) -> bytes:
     """``data`` as UTF-8 JSON and a newline: compact, or indented by 2 if ``pretty``."""
-    if pretty:
-        return json.dumps(data, ensure_ascii=False, indent=2).encode() + b"\n"
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    layout: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
+    try:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False, **layout).encode() + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate, legal in JSON: write it escaped
+        return json.dumps(data, ensure_ascii=True, allow_nan=False, **layout).encode() + b"\n"
 
 
 def failure_record(result: TicketResult) -> dict[str, Any]:

@@ -159,7 +159,7 @@ class IntercomClient:
             {} if session is None else {"timeout": self._timeout, "raise_for_status": False}
         )
         self._closed = False
-        self._pacer = Pacer(max_requests_per_second)
+        self._pacer = Pacer(max_requests_per_second, max_wait=self._retry.max_delay)
         self._requests = 0
         self._retries = 0
         self._rate_limited = 0
@@ -221,6 +221,9 @@ class IntercomClient:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("an IntercomClient cannot be pickled (it holds the access token)")
 
     def __repr__(self) -> str:
         # getattr: a traceback may show a client whose __init__ raised half-way.

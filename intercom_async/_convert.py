@@ -66,12 +66,28 @@ def _unstructure_timestamp(value: Timestamp) -> int | float:
 
 
 def _drop_nulls(value: Any) -> Any:
-    """JSON data with every key whose value is null removed, at any depth."""
+    """A copy of JSON data with every key whose value is null removed, at any depth.
+
+    Iterative, so that any depth ``json.loads`` accepted is fine here too.
+    """
+    if not isinstance(value, (dict, list)):
+        return value
+    root = _shallow(value)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in list(items):
+            if isinstance(child, (dict, list)):
+                node[key] = copy = _shallow(child)
+                stack.append(copy)
+    return root
+
+
+def _shallow(value: dict[str, Any] | list[Any]) -> Any:
     if isinstance(value, dict):
-        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_nulls(v) for v in value]
-    return value
+        return {k: v for k, v in value.items() if v is not None}
+    return list(value)
 
 
 def _on(register: Callable[..., None], tp: Any, hook: Callable[..., Any]) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 from attrs import field, frozen
@@ -45,12 +44,9 @@ hold (before year 1 or after year 9999), so that no value is lost or refused.
 """
 
 
-_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
-
-
 def _extra() -> Any:
-    # Read-only: the keys a response carried that the model does not know (none, mostly).
-    return field(default=_NO_EXTRA, kw_only=True, repr=lambda extra: repr(dict(extra)))
+    # The keys a response carried that the model does not know (none, mostly).
+    return field(factory=dict, kw_only=True)
 
 
 class TicketState(enum.StrEnum):

@@ -235,6 +235,22 @@ def _is_json(content_type: str | None) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]} is too large for a float")
+    return number
+
+
+def _loads(body: bytes) -> Any:
+    """Strict JSON: no ``NaN``/``Infinity``, no number that overflows to an infinite float."""
+    return json.loads(body, parse_constant=_not_json, parse_float=_finite)
+
+
 def decipher_ticket(
     status: int,
     headers: Mapping[str, str],
@@ -262,7 +278,7 @@ def decipher_ticket(
     if not _is_json(headers.get("Content-Type")):
         raise failure(f"expected JSON, got Content-Type {headers.get('Content-Type')!r}")
     try:
-        data = json.loads(body)
+        data = _loads(body)
     except RecursionError:
         raise failure("JSON nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int too long
@@ -289,7 +305,7 @@ def api_error(
     data: Any = None
     if body and _is_json(headers.get("Content-Type")):
         try:
-            data = json.loads(body)
+            data = _loads(body)
         except (ValueError, RecursionError):
             data = None
     request_id, errors = structure_error_list(data)

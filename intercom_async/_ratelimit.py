@@ -17,6 +17,7 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 
+from ._errors import RateLimitError
 from ._protocol import RateLimit, clock_skew, retry_after_seconds
 
 __all__ = ["Pacer"]
@@ -29,10 +30,12 @@ class Pacer:
         self,
         max_requests_per_second: float | None = None,
         *,
+        max_wait: float = float("inf"),
         clock: Callable[[], float] = time.time,
     ) -> None:
         if max_requests_per_second is not None and not max_requests_per_second > 0:
             raise ValueError("max_requests_per_second must be a positive number or None")
+        self._max_wait = max_wait
         self._interval = 1.0 / max_requests_per_second if max_requests_per_second else 0.0
         self._clock = clock
         self._skew = 0.0  # server time minus ours, when they differ by more than the tolerance
@@ -56,7 +59,11 @@ class Pacer:
         return False
 
     async def acquire(self) -> None:
-        """Wait until one more request may go out, and count it as sent."""
+        """Wait until one more request may go out, and count it as sent.
+
+        Raises:
+            RateLimitError: when the window resets more than ``max_wait`` seconds from now.
+        """
         waited = False
         while True:
             now = self._server_now()
@@ -64,6 +71,10 @@ class Pacer:
                 self._open_new_window()
             if self._budget is None or self._budget > 0:
                 break
+            if self._window_end is None and self._in_flight == 0:
+                break  # no answer is coming that could tell us more: go and look
+            if self._window_end is not None and self._window_end - now > self._max_wait:
+                raise self._spent_for_too_long(self._window_end - now)
             if not waited:
                 waited = True
                 self.waits += 1
@@ -71,7 +82,7 @@ class Pacer:
             timeout = None if self._window_end is None else self._window_end - now
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), timeout)
-        if self._budget is not None:
+        if self._budget is not None and self._budget > 0:
             self._budget -= 1
         self._in_flight += 1
         if self._interval:
@@ -108,7 +119,7 @@ class Pacer:
             if reset is None:
                 reset = self._server_now() + wait
         if remaining is None or reset is None:  # no window to pace against
-            self._changed.set()
+            self._give_back()
             return
         budget = max(remaining - self._in_flight, 0)
         if self._window_end is None or reset > self._window_end:
@@ -124,8 +135,23 @@ class Pacer:
     def release(self) -> None:
         """Forget a request that ``acquire`` let out but that got no answer."""
         self._in_flight = max(self._in_flight - 1, 0)
-        if self._budget is not None:
-            self._changed.set()
+        self._give_back()
+
+    def _give_back(self) -> None:
+        # A request that brought no word of the window: while the new window is still unknown,
+        # its unit goes back, so that the next request can go and look.
+        if self._budget is not None and self._window_end is None:
+            self._budget += 1
+        self._changed.set()
+
+    def _spent_for_too_long(self, wait: float) -> RateLimitError:
+        assert self._window_end is not None
+        return RateLimitError(
+            429,
+            reason=f"Too Many Requests (the app's rate-limit window is spent for {wait:.0f}s more, "
+            f"past the retry policy's max_delay of {self._max_wait:g}s; nothing was sent)",
+            headers={"X-RateLimit-Reset": f"{self._window_end:.3f}", "X-RateLimit-Remaining": "0"},
+        )
 
     def _learn_skew(self, headers: Mapping[str, str], now: float) -> None:
         date = headers.get("Date")

@@ -4,7 +4,7 @@ cattrs' own generated hooks call one function per field; with ~15 fields on each
 ticket parts, those calls were most of a fetch's CPU. Here each model gets one generated
 function that checks every field inline (a string must be a string, never a number turned into
 one), builds nested models through their own generated functions, collects unknown keys into
-a read-only ``extra``, and fills the frozen instance's slots. ``_convert`` registers them on its
+``extra``, and fills the frozen instance's slots. ``_convert`` registers them on its
 one converter. Measured with ``benchmarks/bulk_fetch.py --profile``.
 
 A failure raises ``StructureError`` carrying the JSON path to the value that failed.
@@ -15,12 +15,11 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import attrs
 
-from ._models import _NO_EXTRA, TicketState, TicketStateDetail, Timestamp
+from ._models import TicketState, TicketStateDetail, Timestamp
 
 __all__ = ["StructureError", "make_structure_fn"]
 
@@ -207,8 +206,6 @@ def make_structure_fn(
         "_UTC": UTC,
         "_STATES": _STATES,
         "StructureError": StructureError,
-        "_NO_EXTRA": _NO_EXTRA,
-        "_proxy": MappingProxyType,
     }
     lines = [
         "def structure(o, _=None):",
@@ -223,8 +220,7 @@ def make_structure_fn(
     else:
         lines.append("    known = _known")
     lines += [
-        "    extra = _NO_EXTRA if known.issuperset(o) else"
-        " _proxy({k: x for k, x in o.items() if k not in known})",
+        "    extra = {} if known.issuperset(o) else {k: x for k, x in o.items() if k not in known}",
     ]
     values = {}
     for index, f in enumerate(fields):

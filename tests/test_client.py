@@ -434,3 +434,21 @@ async def test_closing_the_client_while_a_request_waits_its_turn(server: Scripte
     with pytest.raises(ClientClosedError):
         await waiting
     assert server.count() == 1
+
+
+async def test_a_far_reset_fails_the_request_at_once_instead_of_holding_it(
+    server: ScriptedServer,
+) -> None:
+    far = {
+        "X-RateLimit-Limit": "10",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": str(int(time.time()) + 3600),
+    }
+    server.script(ticket_answer(headers=far))
+    async with IntercomClient(
+        TOKEN, base_url=server.base_url, retry=RetryPolicy(max_delay=5.0)
+    ) as client:
+        await client.tickets.get("1")
+        with pytest.raises(RateLimitError):
+            await asyncio.wait_for(client.tickets.get("2"), 2)
+    assert server.count() == 1

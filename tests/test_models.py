@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 from datetime import UTC, datetime
 from typing import Any
 
@@ -246,3 +247,20 @@ def test_a_newer_version_s_ticket_state_object_parses() -> None:
         "$.ticket_state.category",
         "expected a string or null, got a number",
     )
+
+
+def test_models_pickle_and_copy() -> None:
+    ticket = structure_ticket(load("openapi_2_16_example.json") | {"new": {"x": 1}})
+    assert pickle.loads(pickle.dumps(ticket)) == ticket
+    assert copy.deepcopy(ticket) == ticket
+
+
+def test_to_dict_handles_any_depth_json_accepts() -> None:
+    deep: Any = None
+    for _ in range(900):
+        deep = [deep, {"gone": None}]
+    ticket = structure_ticket({"ticket_attributes": {"deep": deep}})
+    out = to_dict(ticket)["ticket_attributes"]["deep"]
+    for _ in range(899):
+        assert out[1] == {}
+        out = out[0]

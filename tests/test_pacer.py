@@ -8,6 +8,7 @@ from email.utils import formatdate
 
 import pytest
 
+from intercom_async import RateLimitError
 from intercom_async._ratelimit import Pacer
 
 
@@ -127,3 +128,23 @@ async def test_the_local_cap_spaces_requests() -> None:
 def test_the_local_cap_must_be_positive(rate: float) -> None:
     with pytest.raises(ValueError, match="max_requests_per_second"):
         Pacer(max_requests_per_second=rate)
+
+
+async def test_answers_without_headers_after_a_reset_do_not_stall_the_client() -> None:
+    pacer = Pacer()
+    await pacer.acquire()
+    pacer.observe(200, window(1, 0, time.time() + 0.2))
+    await pacer.acquire()  # after the reset: the one probe of the new window
+    pacer.observe(502, {})  # a proxy's answer: no word of the window
+    await asyncio.wait_for(pacer.acquire(), 0.5)  # so the next request may go and look
+    pacer.release()  # and that one got no answer at all (a timeout, a refused connection)
+    await asyncio.wait_for(pacer.acquire(), 0.5)
+
+
+async def test_a_window_that_resets_too_far_ahead_is_an_error_not_a_hang() -> None:
+    pacer = Pacer(max_wait=5.0)
+    await pacer.acquire()
+    pacer.observe(200, window(10, 0, time.time() + 3600))
+    with pytest.raises(RateLimitError, match="nothing was sent") as info:
+        await asyncio.wait_for(pacer.acquire(), 1)
+    assert info.value.status == 429

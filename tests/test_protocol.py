@@ -214,6 +214,9 @@ def test_error_field_is_reported() -> None:
         (b"\xff\xfe{}", JSON, "not valid JSON"),
         (b"[" * 100_000 + b"]" * 100_000, JSON, "JSON"),
         (b'{"id": 5}', JSON, "at \\$.id"),
+        (b'{"ticket_attributes": {"n": NaN}}', JSON, "NaN is not JSON"),
+        (b'{"ticket_attributes": {"n": -Infinity}}', JSON, "Infinity is not JSON"),
+        (b'{"ticket_attributes": {"n": 1e999}}', JSON, "too large"),
     ],
 )
 def test_2xx_bodies_that_are_not_tickets(

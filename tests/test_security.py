@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 import traceback
 from typing import Any
 
@@ -76,3 +77,8 @@ def test_every_public_name_has_a_docstring() -> None:
         if name != "__version__" and not (getattr(intercom_async, name).__doc__ or "").strip()
     ]
     assert missing == []
+
+
+def test_a_client_cannot_be_pickled() -> None:
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(IntercomClient(SECRET))
