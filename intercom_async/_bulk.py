@@ -81,6 +81,7 @@ class _Source:
         self._lock = asyncio.Lock()
         self._next_index = 0
         self._exhausted = False
+        self.failure: Exception | None = None  # what the iterable raised, if it did
 
     async def next(self) -> tuple[int, TicketId] | None:
         async with self._lock:
@@ -93,6 +94,10 @@ class _Source:
                     item = next(self._sync)  # type: ignore[call-overload]
             except (StopIteration, StopAsyncIteration):
                 self._exhausted = True
+                return None
+            except Exception as exc:  # raised once every id read before it has its result
+                self._exhausted = True
+                self.failure = exc
                 return None
             index = self._next_index
             self._next_index += 1
@@ -167,6 +172,8 @@ async def fetch_many(
                 async with advanced:
                     advanced.notify_all()
                 yield ready
+        if source.failure is not None:
+            raise source.failure
     finally:
         for task in workers:
             task.cancel()

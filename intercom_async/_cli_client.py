@@ -27,6 +27,7 @@ class Settings:
     api_version: str = "2.9"
     timeout: float = 30.0
     max_attempts: int = 5
+    allow_insecure_http: bool = False
 
 
 def _read_token(path: str) -> str:
@@ -57,6 +58,8 @@ def make_client(settings: Settings, *, concurrency: int = 1) -> IntercomClient:
             timeout=settings.timeout,
             retry=RetryPolicy(max_attempts=settings.max_attempts),
             max_connections=max(100, concurrency),
+            allow_insecure_http=settings.allow_insecure_http,
         )
     except (ValueError, TypeError) as exc:  # the messages never hold the token
-        raise UsageProblem(str(exc)) from None
+        message = str(exc).replace("allow_insecure_http=True", "--allow-insecure-http")
+        raise UsageProblem(message) from None

@@ -55,6 +55,11 @@ def build_cli() -> click.Group:
     )
     @click.option("--base-url", metavar="URL", help="An API root; overrides --region.")
     @click.option(
+        "--allow-insecure-http",
+        is_flag=True,
+        help="Allow a plain http:// --base-url on a host other than this machine.",
+    )
+    @click.option(
         "--api-version",
         "--intercom-version",
         "-V",
@@ -87,6 +92,7 @@ def build_cli() -> click.Group:
         token_file: str | None,
         region: str,
         base_url: str | None,
+        allow_insecure_http: bool,
         api_version: str,
         timeout: float,
         max_attempts: int,
@@ -97,7 +103,9 @@ def build_cli() -> click.Group:
         The access token comes from --token-file or the INTERCOM_ACCESS_TOKEN environment
         variable, and is never printed. `demo` needs neither token nor network.
         """
-        ctx.obj = Settings(token_file, region, base_url, api_version, timeout, max_attempts)
+        ctx.obj = Settings(
+            token_file, region, base_url, api_version, timeout, max_attempts, allow_insecure_http
+        )
         if verbose:  # else retries stay silent: the SDK gives its logger only a NullHandler
             handler = _StderrHandler()
             handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))

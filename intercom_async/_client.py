@@ -63,7 +63,7 @@ class _Token:
             raise ValueError(f"no Intercom access token: the token given is blank (or {TOKEN_ENV})")
         if "\r" in self._value or "\n" in self._value or "\x00" in self._value:
             raise ValueError("the access token contains a line break or NUL character")
-        return self._value
+        return self._value.strip()  # spaces around a pasted token are not part of it
 
 
 @attrs.frozen
@@ -154,6 +154,10 @@ class IntercomClient:
         self._headers = build_headers(wrapped.checked(), self._version)
         self._session = session
         self._owns_session = session is None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the session lives on
+        # Our own pool has max_connections connections; a request takes one before its timeout
+        # starts, so that waiting for a free connection never counts as the attempt's time.
+        self._slots = asyncio.Semaphore(max_connections) if session is None else None
         # A session of ours has the timeout built in; one of yours gets it on each request.
         self._per_request: dict[str, Any] = (
             {} if session is None else {"timeout": self._timeout, "raise_for_status": False}
@@ -234,6 +238,14 @@ class IntercomClient:
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise ClientClosedError("this IntercomClient is closed; make a new one")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise ClientClosedError(
+                "this IntercomClient belongs to the event loop it was first used in; "
+                "make one client per event loop"
+            )
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
@@ -271,18 +283,25 @@ class IntercomClient:
         answered = False
         try:
             session = self._ensure_session()  # the wait may have outlasted the client
-            async with session.get(
-                URL(self._base_url + path, encoded=True),
-                headers=self._headers,
-                allow_redirects=False,
-                **self._per_request,
-            ) as response:
-                answered = True
-                self._pacer.observe(response.status, response.headers)
-                if response.status == 429:
-                    self._rate_limited += 1
-                body = await self._read_body(response)
-                status, reason, headers = response.status, response.reason or "", response.headers
+            if self._slots is not None:
+                await self._slots.acquire()
+            try:
+                async with session.get(
+                    URL(self._base_url + path, encoded=True),
+                    headers=self._headers,
+                    allow_redirects=False,
+                    **self._per_request,
+                ) as response:
+                    answered = True
+                    self._pacer.observe(response.status, response.headers)
+                    if response.status == 429:
+                        self._rate_limited += 1
+                    body = await self._read_body(response)
+                    status, reason = response.status, response.reason or ""
+                    headers = response.headers
+            finally:
+                if self._slots is not None:
+                    self._slots.release()
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise TransportError(_describe(exc), path=path) from exc
         finally:

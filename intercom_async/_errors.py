@@ -39,6 +39,11 @@ __all__ = [
 ]
 
 
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and runs of white space folded into single spaces."""
+    return " ".join(text.split())
+
+
 class IntercomError(Exception):
     """Root of every exception intercom-async raises on purpose."""
 
@@ -81,7 +86,7 @@ class TransportError(IntercomError):
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}: " if self.path else ""
-        return f"{where}{self.args[0]}"
+        return one_line(f"{where}{self.args[0]}")
 
 
 class ResponseDecodeError(IntercomError):
@@ -116,7 +121,7 @@ class ResponseDecodeError(IntercomError):
     def __str__(self) -> str:
         rid = f" (request_id={self.request_id})" if self.request_id else ""
         where = f"response body is not a ticket at {self.json_path}"
-        return f"HTTP {self.status}: {where}: {self.args[0]}{rid}"
+        return one_line(f"HTTP {self.status}: {where}: {self.args[0]}{rid}")
 
 
 class ApiError(IntercomError):
@@ -174,7 +179,7 @@ class ApiError(IntercomError):
             head += f": {details}"
         if self.request_id:
             head += f" (request_id={self.request_id})"
-        return head
+        return one_line(head)
 
 
 class AuthenticationError(ApiError):

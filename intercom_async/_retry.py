@@ -25,7 +25,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from ._errors import ApiError, IntercomError, TransportError
+from ._errors import ApiError, IntercomError, TransportError, one_line
 from ._protocol import retry_after_seconds
 
 __all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "is_retryable", "retry_after_failure"]
@@ -95,8 +95,8 @@ class RetryPolicy:
             return 0.0
         if isinstance(error, ApiError):
             asked = retry_after_seconds(error.headers, time.time())
-            if asked is not None and (error.status == 429 or "Retry-After" in error.headers):
-                return asked
+            if asked and (error.status == 429 or "Retry-After" in error.headers):
+                return asked  # (a wait of 0, a reset already past, backs off as usual)
         return self.backoff(retry_number)
 
 
@@ -111,7 +111,7 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, ApiError):
         return f"HTTP {error.status}"
     if isinstance(error, TransportError):
-        return str(error.args[0])
+        return one_line(str(error.args[0]))
     return str(error) or type(error).__name__
 
 

@@ -203,3 +203,24 @@ async def test_a_closed_client_stops_the_iteration(server: ScriptedServer) -> No
     await client.aclose()
     with pytest.raises(Exception, match="closed"):
         await client.tickets.get_all(["1", "2"])
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_ids_read_before_the_iterable_fails_still_get_their_results(
+    server: ScriptedServer, client: IntercomClient, ordered: bool
+) -> None:
+    server.script(InFlight(delay=0.05))
+
+    def ids() -> Iterator[str]:
+        yield from map(str, range(10))
+        raise RuntimeError("the ids file went away")
+
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async for result in client.tickets.get_many(ids(), concurrency=4, ordered=ordered):
+            seen.append(str(result.id))
+
+    with pytest.raises(RuntimeError, match="went away"):
+        await consume()
+    assert sorted(seen, key=int) == [str(i) for i in range(10)]

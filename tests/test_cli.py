@@ -261,6 +261,12 @@ URL, TMP = "{url}", "{tmp}"  # filled in with the fake's URL and the test's tmp_
             "cannot write",
             id="bad-output",
         ),
+        pytest.param(
+            ("--base-url", "http://intercom.example.com", "get", "1"),
+            TOKEN,
+            "pass --allow-insecure-http",
+            id="plain-http",
+        ),
     ],
 )
 async def test_bad_input_is_one_error_line_and_status_2(

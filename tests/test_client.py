@@ -16,6 +16,7 @@ from intercom_async import (
     ApiError,
     AuthenticationError,
     ClientClosedError,
+    ErrorDetail,
     IntercomClient,
     IntercomError,
     NotFoundError,
@@ -452,3 +453,56 @@ async def test_a_far_reset_fails_the_request_at_once_instead_of_holding_it(
         with pytest.raises(RateLimitError):
             await asyncio.wait_for(client.tickets.get("2"), 2)
     assert server.count() == 1
+
+
+async def test_waiting_for_a_pooled_connection_is_not_the_attempt_s_time(
+    server: ScriptedServer,
+) -> None:
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.3)
+        return await ticket_answer()(request)
+
+    server.script(slow)
+    async with IntercomClient(
+        TOKEN, base_url=server.base_url, retry=RetryPolicy.never(), timeout=0.5, max_connections=4
+    ) as client:
+        results = await client.tickets.get_all(map(str, range(12)), concurrency=12)
+    assert [r.error for r in results if not r.ok] == []
+
+
+async def test_a_client_belongs_to_one_event_loop(server: ScriptedServer) -> None:
+    client = IntercomClient(TOKEN, base_url=server.base_url)
+    await client.tickets.get("1")
+
+    def elsewhere() -> None:
+        async def use() -> None:
+            await client.tickets.get("2")
+
+        asyncio.run(use())
+
+    with pytest.raises(ClientClosedError, match="event loop"):
+        await asyncio.to_thread(elsewhere)
+    await client.aclose()
+
+
+async def test_spaces_around_a_token_are_not_sent(server: ScriptedServer) -> None:
+    async with IntercomClient(f"  {TOKEN}\t", base_url=server.base_url) as client:
+        await client.tickets.get("1")
+    assert server.seen[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_a_429_whose_reset_has_passed_still_backs_off(server: ScriptedServer) -> None:
+    past = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) - 5)}
+    server.script(error_answer(429, "rate_limit_exceeded", headers=past), ticket_answer())
+    policy = RetryPolicy(initial_backoff=0.2, max_backoff=0.2, jitter=False)
+    async with IntercomClient(TOKEN, base_url=server.base_url, retry=policy) as client:
+        await client.tickets.get("1")
+    assert server.seen[1].time - server.seen[0].time >= 0.18
+
+
+def test_error_messages_are_one_line() -> None:
+    error = NotFoundError(404, errors=[ErrorDetail("not_found", "Ticket\nNot   Found")])
+    assert str(error) == "HTTP 404: not_found: Ticket Not Found"
+    assert str(TransportError("Bad status line:\n  Expected HTTP/", path="/t/1")) == (
+        "GET /t/1: Bad status line: Expected HTTP/"
+    )
