@@ -35,6 +35,7 @@ demo: $(STAMP)
 	$(BIN)/intercom-async demo
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'   # the official SDK, to compare with
 	$(BIN)/python benchmarks/bulk_fetch.py
 
 clean:
