@@ -6,7 +6,6 @@ import asyncio
 import hmac
 import json
 import math
-import re
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from .._client import IntercomClient
+from .._protocol import validate_version
 from ._data import generate_ticket
 from ._faults import Fault, FaultPlan
 from ._log import Entry, RecordedRequest, Redactor
@@ -35,17 +35,15 @@ __all__ = ["FakeIntercom"]
 _HOST = "127.0.0.1"
 # How long close() lets answers in progress finish before cancelling them.
 _SHUTDOWN_TIMEOUT = 1.0
-_KNOWN_VERSIONS = frozenset(
-    ["1.0", "1.1", "1.2", "1.3", "1.4", "Unstable"] + [f"2.{minor}" for minor in range(12)]
-)
-_VERSION = re.compile(r"([1-9]\d*)\.(0|[1-9]\d*)")
 
 
 def _valid_version(value: str) -> bool:
-    if value in _KNOWN_VERSIONS:
-        return True
-    match = _VERSION.fullmatch(value)
-    return match is not None and (int(match[1]), int(match[2])) > (2, 9)
+    """Whether Intercom would take ``value`` as ``Intercom-Version``: the client's own rule."""
+    try:
+        validate_version(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _encode(ticket: Mapping[str, Any]) -> bytes:
