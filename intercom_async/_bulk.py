@@ -5,6 +5,12 @@ them through the client (so the client's retries and rate-limit pacing apply), a
 to the consumer through a queue of ``concurrency`` slots. Nothing grows with the number of ids:
 at most ``concurrency`` requests are in flight, ``concurrency`` results wait in the queue, and in
 ``ordered`` mode at most ``2 * concurrency`` results wait for an earlier one.
+
+When the consumer stops early (``break``, an exception, cancellation) the workers are cancelled
+and awaited, and the ids iterator is closed if it can be (a generator's ``close()``, an async
+generator's ``aclose()``), so that a database cursor behind it is released then, not when the
+garbage collector gets to it. A worker that survives its cancellation (code that swallows it)
+cannot hang the shutdown: no more ids are handed out, and no more results are queued.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
+    Iterator,
 )
 from functools import partial
 from typing import Any
@@ -67,12 +74,15 @@ class _Done:
 class _Source:
     """Hands out ``(index, id)`` pairs from a sync or async iterable, one caller at a time."""
 
+    _async: AsyncIterator[TicketId] | None
+    _sync: Iterator[TicketId] | None
+
     def __init__(self, ids: TicketIds) -> None:
         if isinstance(ids, (str, bytes)):
             raise TypeError("ids must be an iterable of ids, not a single str; wrap it in a list")
         if isinstance(ids, AsyncIterable):
-            self._async: AsyncIterator[TicketId] | None = aiter(ids)
-            self._sync: Iterable[TicketId] | None = None
+            self._async = aiter(ids)
+            self._sync = None
         elif isinstance(ids, Iterable):
             self._async = None
             self._sync = iter(ids)
@@ -91,7 +101,8 @@ class _Source:
                 if self._async is not None:
                     item = await anext(self._async)
                 else:
-                    item = next(self._sync)  # type: ignore[call-overload]
+                    assert self._sync is not None
+                    item = next(self._sync)
             except (StopIteration, StopAsyncIteration):
                 self._exhausted = True
                 return None
@@ -102,6 +113,21 @@ class _Source:
             index = self._next_index
             self._next_index += 1
             return index, item
+
+    def stop(self) -> None:
+        """Hand out no more ids."""
+        self._exhausted = True
+
+    async def close(self) -> None:
+        """Close the ids iterator, if it has a ``close()`` or ``aclose()`` (generators do)."""
+        if self._async is not None:
+            aclose = getattr(self._async, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        else:
+            close = getattr(self._sync, "close", None)
+            if close is not None:
+                close()
 
 
 async def fetch_many(
@@ -120,6 +146,7 @@ async def fetch_many(
     window = 2 * concurrency  # ordered mode: how far past the next result to yield workers go
     next_to_yield = 0
     advanced = asyncio.Condition()
+    stopping = False
 
     def _within(index: int) -> bool:
         return index < next_to_yield + window
@@ -141,10 +168,14 @@ async def fetch_many(
                 if ordered and index >= next_to_yield + window:
                     async with advanced:
                         await advanced.wait_for(partial(_within, index))
-                await queue.put(await one(index, ticket_id))
+                result = await one(index, ticket_id)
+                if stopping:
+                    return
+                await queue.put(result)
         except Exception as exc:  # a bug or a closed client: the consumer re-raises it
             failure = exc
-        await queue.put(_Done(failure))
+        if not stopping:
+            await queue.put(_Done(failure))
 
     workers = [
         asyncio.create_task(worker(), name=f"intercom_async.get_many worker {n}")
@@ -175,6 +206,11 @@ async def fetch_many(
         if source.failure is not None:
             raise source.failure
     finally:
+        stopping = True
+        source.stop()
         for task in workers:
             task.cancel()
+        while not queue.empty():  # a worker blocked on a full queue goes on, and then stops
+            queue.get_nowait()
         await asyncio.gather(*workers, return_exceptions=True)
+        await source.close()

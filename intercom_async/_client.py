@@ -2,13 +2,18 @@
 
 A client is open from construction until ``aclose()`` (or the end of its ``async with``), then
 closed for good; it owns one ``aiohttp.ClientSession`` (one connection pool), made on first use,
-unless you hand it yours. Each request: wait for the rate-limit pacer, send, read the body
-(capped), hand status, headers and body to the sans-I/O core to decipher.
+unless you hand it yours. Each request: wait for the rate-limit pacer, wait for a connection of
+the pool, send, read the body (capped), hand status, headers and body to the sans-I/O core to
+decipher. Every ``await`` on that path may be cancelled (a caller's deadline, a ``break`` out of
+``get_many``): the pacer is then told what became of the request, and the pool slot is given
+back, so the client is left as it was. ``aclose()`` ends every wait at once with
+``ClientClosedError``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import time
 from functools import partial
@@ -17,10 +22,12 @@ from typing import Any
 
 import aiohttp
 import attrs
+from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
 from ._errors import ClientClosedError, IntercomError, ResponseDecodeError, TransportError
 from ._models import Ticket
+from ._pacer import CLOSED_MESSAGE, Pacer
 from ._protocol import (
     RateLimit,
     build_headers,
@@ -28,8 +35,8 @@ from ._protocol import (
     resolve_base_url,
     validate_version,
 )
-from ._ratelimit import Pacer
 from ._retry import RetryPolicy, retry_after_failure
+from ._sleep import Sleeper
 from ._tickets import Tickets
 
 __all__ = ["ClientStats", "IntercomClient"]
@@ -96,10 +103,11 @@ class IntercomClient:
             description lists, any newer ``"N.M"``, or ``"Unstable"``.
         retry: the ``RetryPolicy``; ``RetryPolicy()`` by default.
         timeout: seconds one attempt may take in all, 30 by default (or an
-            ``aiohttp.ClientTimeout``).
+            ``aiohttp.ClientTimeout`` whose timeouts are each ``None`` or a positive finite
+            number).
         session: an ``aiohttp.ClientSession`` to use; it is yours, and never closed by us.
         max_requests_per_second: a local cap on top of Intercom's own limit, for apps whose quota
-            several processes share.
+            several processes share: a positive finite number, or ``None``.
         max_response_bytes: a larger body is not read: a 2xx answer that large is a
             ``ResponseDecodeError``, an error answer is reported by its status alone;
             32 MiB by default.
@@ -139,12 +147,7 @@ class IntercomClient:
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
         self._retry = retry if retry is not None else RetryPolicy()
-        if isinstance(timeout, aiohttp.ClientTimeout):
-            self._timeout = timeout
-        elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-            self._timeout = aiohttp.ClientTimeout(total=float(timeout))
-        else:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self._timeout = _client_timeout(timeout)
         if not isinstance(max_response_bytes, int) or max_response_bytes < 1:
             raise ValueError("max_response_bytes must be a positive int")
         self._max_response_bytes = max_response_bytes
@@ -163,7 +166,10 @@ class IntercomClient:
             {} if session is None else {"timeout": self._timeout, "raise_for_status": False}
         )
         self._closed = False
-        self._pacer = Pacer(max_requests_per_second, max_wait=self._retry.max_delay)
+        self._pacer = Pacer(
+            max_requests_per_second, max_wait=self._retry.max_delay, wait=self._retry.wait
+        )
+        self._sleeper = Sleeper(CLOSED_MESSAGE)
         self._requests = 0
         self._retries = 0
         self._rate_limited = 0
@@ -219,10 +225,16 @@ class IntercomClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client and, if it made its own, its session. Safe to call twice."""
+        """Close the client and, if it made its own, its session. Safe to call twice.
+
+        Requests waiting for the rate-limit window or a retry fail at once with
+        ``ClientClosedError``; so do those in flight on the client's own session.
+        """
         if self._closed:
             return
         self._closed = True
+        self._pacer.close()
+        self._sleeper.close()
         if self._owns_session and self._session is not None:
             await self._session.close()
 
@@ -237,7 +249,7 @@ class IntercomClient:
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise ClientClosedError("this IntercomClient is closed; make a new one")
+            raise ClientClosedError(CLOSED_MESSAGE)
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
@@ -270,30 +282,32 @@ class IntercomClient:
                 partial(self._attempt, path),
                 what=f"GET {path}",
                 on_retry=self._count_retry,
+                sleep=self._sleeper.sleep,
             )
 
     def _count_retry(self, error: IntercomError, wait: float) -> None:
         self._retries += 1
 
     async def _attempt(self, path: str) -> Ticket:
-        self._ensure_session()  # a closed client fails at once, not after waiting its turn
-        if not self._pacer.try_acquire():
-            await self._pacer.acquire()
-        self._requests += 1
-        answered = False
+        session = self._ensure_session()  # a closed client fails at once, not after its turn
+        taken = await self._pacer.acquire()
+        # From here until the pacer hears what became of this request, every way out settles it.
+        stage = _WAITING
         try:
-            session = self._ensure_session()  # the wait may have outlasted the client
             if self._slots is not None:
                 await self._slots.acquire()
             try:
+                session = self._ensure_session()  # the waits may have outlasted the client
+                stage = _SENT
+                self._requests += 1
                 async with session.get(
                     URL(self._base_url + path, encoded=True),
                     headers=self._headers,
                     allow_redirects=False,
                     **self._per_request,
                 ) as response:
-                    answered = True
-                    self._pacer.observe(response.status, response.headers)
+                    stage = _ANSWERED
+                    self._pacer.answered(response.status, response.headers, taken)
                     if response.status == 429:
                         self._rate_limited += 1
                     body = await self._read_body(response)
@@ -303,10 +317,16 @@ class IntercomClient:
                 if self._slots is not None:
                     self._slots.release()
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise TransportError(_describe(exc), path=path) from exc
+            if self._closed:
+                raise ClientClosedError(CLOSED_MESSAGE) from exc
+            raise TransportError(_describe(exc), path=path, retryable=_retryable(exc)) from exc
+        except RuntimeError as exc:  # aiohttp's "Session is closed", "Connector is closed"
+            if self._closed or session.closed:
+                raise ClientClosedError(CLOSED_MESSAGE) from exc
+            raise
         finally:
-            if not answered:
-                self._pacer.release()
+            if stage is not _ANSWERED:
+                self._pacer.unanswered(sent=stage is _SENT)
         return decipher_ticket(status, headers, body, reason=reason, path=path)
 
     async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
@@ -336,6 +356,56 @@ class IntercomClient:
             request_id=response.headers.get("X-Request-Id"),
             headers=response.headers,
         )
+
+
+# Where a request stands when it fails: the pacer hears whether it may have reached Intercom.
+_WAITING = "waiting"
+_SENT = "sent"
+_ANSWERED = "answered"
+
+
+def _client_timeout(timeout: object) -> aiohttp.ClientTimeout:
+    """``timeout`` as an ``aiohttp.ClientTimeout``, or a ``ValueError`` that says what is wrong."""
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        for name in ("total", "connect", "sock_read", "sock_connect"):
+            value = getattr(timeout, name)
+            if value is not None and not _positive_finite(value):
+                raise ValueError(
+                    f"timeout.{name} must be None or a positive finite number of seconds, "
+                    f"not {value!r}"
+                )
+        return timeout
+    if not _positive_finite(timeout):
+        raise ValueError(f"timeout must be a positive finite number of seconds, not {timeout!r}")
+    assert isinstance(timeout, (int, float))
+    return aiohttp.ClientTimeout(total=float(timeout))
+
+
+def _positive_finite(value: object) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value > 0
+        and math.isfinite(value)
+    )
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Whether a failure to get an answer could go differently next time.
+
+    Not a certificate or TLS failure, a URL aiohttp cannot send to, nor a body in an encoding
+    it cannot decode (that last is found as a ``ContentEncodingError`` among the causes).
+    """
+    if isinstance(exc, (aiohttp.ClientSSLError, aiohttp.InvalidURL)):
+        return False
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        if isinstance(seen, ContentEncodingError):
+            return False
+        seen = seen.__cause__ or seen.__context__
+    return True
 
 
 def _describe(exc: BaseException) -> str:

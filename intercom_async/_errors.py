@@ -72,17 +72,24 @@ class InvalidTicketIdError(IntercomError, ValueError):
 class TransportError(IntercomError):
     """No usable answer came back: the connection failed, was cut, or timed out.
 
-    The aiohttp (or asyncio) exception is the ``__cause__``. Retried by the retry policy.
+    The aiohttp (or asyncio) exception is the ``__cause__``. Retried by the retry policy, unless
+    it is one that would fail the same way every time (``retryable`` is then ``False``): a
+    certificate or TLS failure, a URL aiohttp cannot send to, a body in a ``Content-Encoding``
+    it cannot decode.
 
     Attributes:
         method (str): the request's HTTP method.
         path (str): the request's path (``"/tickets/1295"``).
+        retryable (bool): whether trying again could help.
     """
 
-    def __init__(self, message: str, *, method: str = "GET", path: str = "") -> None:
+    def __init__(
+        self, message: str, *, method: str = "GET", path: str = "", retryable: bool = True
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
+        self.retryable = retryable
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}: " if self.path else ""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -28,7 +29,9 @@ __all__ = [
     "RateLimit",
     "build_headers",
     "decipher_ticket",
+    "http_date",
     "resolve_base_url",
+    "retry_after",
     "retry_after_seconds",
     "ticket_path",
     "validate_version",
@@ -80,20 +83,32 @@ def resolve_base_url(
 ) -> str:
     """The API root to send requests to, without a trailing slash.
 
-    ``base_url`` wins over ``region``. Plain ``http://`` is refused for any host but a loopback
-    one (the token would cross the network in clear) unless ``allow_insecure_http`` is set.
+    ``base_url`` wins over ``region``. It must be an absolute ``http(s)`` URL with a host, a
+    valid port if any, and no credentials, query, fragment, spaces or control characters. Plain
+    ``http://`` is refused for any host but a loopback one (the token would cross the network in
+    clear) unless ``allow_insecure_http`` is set.
     """
     if base_url is None:
         if region not in REGIONS:
             raise ValueError(f"unknown region {region!r}: use one of {', '.join(REGIONS)}")
         return REGIONS[region]
+    if not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base_url must be an absolute http(s) URL, not {base_url!r}")
-    if parts.username or parts.password:
+    if any(char.isspace() or not char.isprintable() for char in base_url):
+        raise ValueError(f"base_url must not contain spaces or control characters: {base_url!r}")
+    if "@" in parts.netloc:
         raise ValueError("base_url must not carry credentials; pass the token instead")
-    if parts.query or parts.fragment:
-        raise ValueError("base_url must not have a query or fragment")
+    if "?" in base_url or "#" in base_url:
+        raise ValueError(f"base_url must not have a query or fragment: {base_url!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError(f"base_url has an invalid port (use 1 to 65535): {base_url!r}")
     if parts.scheme == "http" and not _is_loopback(parts.hostname) and not allow_insecure_http:
         raise ValueError(
             f"refusing to send the access token over plain http to {parts.hostname}: use https, "
@@ -141,9 +156,18 @@ def ticket_path(ticket_id: str | int) -> str:
     return f"/tickets/{segment}"
 
 
+# Headers outside these bounds are not believed: a count must fit in an int a JSON number can
+# hold exactly, a reset must be a time a datetime can show (before the year 10000).
+_MAX_COUNT = 2**53
+_MAX_TIMESTAMP = 253_402_300_799.0
+
+
 @frozen
 class RateLimit:
     """The app's rate-limit window as Intercom last reported it.
+
+    Each attribute is ``None`` when its header was missing or not a sensible number (a count
+    that is negative or not finite, a reset that is no time at all).
 
     Attributes:
         limit: requests allowed per window (``X-RateLimit-Limit``).
@@ -163,26 +187,46 @@ class RateLimit:
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimit | None:
         """The rate limit the headers report, or ``None`` when they report none."""
-        limit = _number(headers.get("X-RateLimit-Limit"))
-        remaining = _number(headers.get("X-RateLimit-Remaining"))
+        limit = _count(headers.get("X-RateLimit-Limit"))
+        remaining = _count(headers.get("X-RateLimit-Remaining"))
         reset = _number(headers.get("X-RateLimit-Reset"))
+        if reset is not None and not 0 <= reset <= _MAX_TIMESTAMP:
+            reset = None
         if limit is None and remaining is None and reset is None:
             return None
-        return cls(
-            limit=None if limit is None else int(limit),
-            remaining=None if remaining is None else int(remaining),
-            reset=reset,
-        )
+        return cls(limit=limit, remaining=remaining, reset=reset)
 
 
 def _number(value: str | None) -> float | None:
+    """A header's value as a finite float, or ``None``."""
     if value is None:
         return None
     try:
         number = float(value.strip())
     except ValueError:
         return None
-    return number if number == number and abs(number) != float("inf") else None
+    return number if math.isfinite(number) else None
+
+
+def _count(value: str | None) -> int | None:
+    """A header's value as a count of requests (an int from 0 to 2**53), or ``None``."""
+    number = _number(value)
+    if number is None or not 0 <= number <= _MAX_COUNT:
+        return None
+    return int(number)
+
+
+def http_date(value: str | None) -> float | None:
+    """An HTTP-date header (``Date``, ``Retry-After``) as a Unix time, or ``None``."""
+    if value is None:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+        if moment.tzinfo is None:  # "-0000": a time in UTC with no zone said
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 # Past this, the server's clock (its Date header) is taken to differ from ours.
@@ -194,14 +238,29 @@ def clock_skew(headers: Mapping[str, str], now: float) -> float:
 
     ``Date`` has whole seconds, so the server's time is taken as the middle of that second.
     """
-    date = headers.get("Date")
+    date = http_date(headers.get("Date"))
     if date is None:
         return 0.0
-    try:
-        skew = parsedate_to_datetime(date).timestamp() + 0.5 - now
-    except (TypeError, ValueError, IndexError):
-        return 0.0
+    skew = date + 0.5 - now
     return skew if abs(skew) > SKEW_TOLERANCE else 0.0
+
+
+def retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """The seconds ``Retry-After`` asks to wait (at least 0), or ``None`` without a usable one.
+
+    It is a number of seconds or an HTTP-date; a date is read on the server's clock (by its
+    ``Date`` header) and turned into a wait on ours, ``now`` being our current Unix time.
+    """
+    value = headers.get("Retry-After")
+    if value is None:
+        return None
+    seconds = _number(value)
+    if seconds is None:
+        date = http_date(value)
+        if date is None:
+            return None
+        seconds = date - clock_skew(headers, now) - now
+    return max(0.0, seconds)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
@@ -210,21 +269,13 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     ``now`` is our current Unix time; a server clock that differs from ours (by its ``Date``
     header) is allowed for. ``None`` when neither header says anything usable.
     """
-    retry_after = headers.get("Retry-After")
-    if retry_after is not None:
-        seconds = _number(retry_after)
-        if seconds is None:
-            try:
-                seconds = parsedate_to_datetime(retry_after).timestamp() - now
-                seconds -= clock_skew(headers, now)
-            except (TypeError, ValueError, IndexError):
-                seconds = None
-        if seconds is not None:
-            return max(0.0, seconds)
-    reset = _number(headers.get("X-RateLimit-Reset"))
-    if reset is not None:
-        return max(0.0, reset - now - clock_skew(headers, now))
-    return None
+    asked = retry_after(headers, now)
+    if asked is not None:
+        return asked
+    limits = RateLimit.from_headers(headers)
+    if limits is None or limits.reset is None:
+        return None
+    return max(0.0, limits.reset - clock_skew(headers, now) - now)
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,160 +1,181 @@
-"""Client-wide pacing from Intercom's ``X-RateLimit-*`` headers, plus an optional local cap.
+"""The app's rate-limit window as the client understands it: a sans-I/O state machine.
 
 Intercom meters an app in windows of about ten seconds and reports, on every answer, the
-window's ``X-RateLimit-Limit``, its ``X-RateLimit-Remaining`` and its ``X-RateLimit-Reset``
-(a Unix time). The ``Pacer`` keeps a budget for the current window: what the server said was
-remaining, less the requests already sent that the server had not yet counted. Every request of
-the client takes one unit before it goes out. When the budget is spent (or a 429 arrived), no
-request goes out until the window's reset; then the budget is the window's limit again, so the
-waiting requests resume in a measured stream rather than a herd. With no headers seen yet, a
-client is unpaced.
+window's ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (a Unix time
+on its clock). ``Window`` turns the answers into one decision: when may the next request go? It
+takes every time as an argument and does no I/O, so it is tested with plain numbers; the pacer
+(``_pacer.py``) makes requests wait for its decisions.
+
+- **A budget per window**: what the server said remained, less the requests it had not counted
+  yet when it said so (those still in flight). Each request takes a unit; with none left,
+  nothing goes until the window's reset. Requests in flight beyond what the window holds are an
+  overdraft: one of them that is withdrawn before it is sent pays it back first.
+- **The reset, on the server's clock**: ``ServerClock`` says by when our clock has surely
+  passed it. Then one request (or what the budget still held) goes to look, and its answer
+  reports the new window and its budget, so the waiting requests resume in a measured stream,
+  not a herd. If the server was still in the old window, our clock was ahead: the window stays
+  spent, the clock learns from it, and the next look comes later.
+- **A 429** spends the window: nothing goes before its reset, nor before its ``Retry-After``,
+  whichever is later. A 429 that says neither holds everything for ``NO_WORD_HOLD`` seconds,
+  then one request goes to look.
+- **No word**: an answer without a full set of rate-limit headers (a proxy's 502) hands its unit
+  back while the window is unknown, so that the next request can go and look; a request that
+  never reached the server hands its unit back always. Until an answer reports a window,
+  nothing is held back.
+- **A local cap**: request starts at least ``interval`` seconds apart.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Mapping
 
-from ._errors import RateLimitError
-from ._protocol import RateLimit, clock_skew, retry_after_seconds
+from ._protocol import RateLimit, retry_after
+from ._skew import ServerClock
 
-__all__ = ["Pacer"]
+__all__ = ["NO_WORD_HOLD", "Window"]
+
+NO_WORD_HOLD = 1.0  # seconds a 429 with neither Retry-After nor X-RateLimit-Reset holds requests
 
 
-class Pacer:
-    """Holds each request until the app's rate-limit window (and the local cap) allow it."""
+class Window:
+    """What the answers said of the app's rate-limit window, and when a request may go.
 
-    def __init__(
-        self,
-        max_requests_per_second: float | None = None,
-        *,
-        max_wait: float = float("inf"),
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        if max_requests_per_second is not None and not max_requests_per_second > 0:
-            raise ValueError("max_requests_per_second must be a positive number or None")
-        self._max_wait = max_wait
-        self._interval = 1.0 / max_requests_per_second if max_requests_per_second else 0.0
-        self._clock = clock
-        self._skew = 0.0  # server time minus ours, when they differ by more than the tolerance
-        self._last_date: str | None = None
-        self._next_slot = 0.0  # our clock: when the local cap lets the next request out
-        self._budget: int | None = None  # None: unknown, nothing holds requests back
-        self._window_end: float | None = None  # server clock: when the budget's window resets
-        self._in_flight = 0
-        self._changed = asyncio.Event()
-        self.last: RateLimit | None = None
-        self.waits = 0  # times a request was held for the window
+    Every time is a Unix time on our clock (``time.time()``), passed in by the caller.
+    """
 
-    def _server_now(self) -> float:
-        return self._clock() + self._skew
+    __slots__ = (
+        "budget",
+        "overdraft",
+        "clock",
+        "end",
+        "held_until",
+        "in_flight",
+        "interval",
+        "last",
+        "looking_since",
+        "newest",
+        "next_start",
+    )
 
-    def try_acquire(self) -> bool:
-        """Count one more request as sent if it may go out now, without waiting."""
-        if self._budget is None and not self._interval:
-            self._in_flight += 1
-            return True
-        return False
+    def __init__(self, interval: float = 0.0) -> None:
+        self.clock = ServerClock()
+        self.interval = interval
+        self.last: RateLimit | None = None  # the rate limit as the last answer reported it
+        self.in_flight = 0  # requests taken and not yet settled
+        self.budget: int | None = None  # units left in the window; None: nothing known, unpaced
+        self.overdraft = 0  # requests in flight beyond what the window holds
+        self.end: float | None = None  # server time the window paced against resets
+        self.newest: float | None = None  # server time: the newest reset any answer reported
+        self.looking_since: float | None = None  # when we took `newest` to have passed
+        self.held_until = -math.inf  # nothing goes before (Retry-After, a 429 with no word)
+        self.next_start = -math.inf  # the local cap's next slot
 
-    async def acquire(self) -> None:
-        """Wait until one more request may go out, and count it as sent.
+    def opens_at(self, now: float) -> float | None:
+        """When the window lets the next request go, leaving the local cap aside.
 
-        Raises:
-            RateLimitError: when the window resets more than ``max_wait`` seconds from now.
+        A time (``now`` or earlier: at once), or ``None`` when only an answer to a request in
+        flight can tell.
         """
-        waited = False
-        while True:
-            now = self._server_now()
-            if self._window_end is not None and now >= self._window_end:
-                self._open_new_window()
-            if self._budget is None or self._budget > 0:
-                break
-            if self._window_end is None and self._in_flight == 0:
-                break  # no answer is coming that could tell us more: go and look
-            if self._window_end is not None and self._window_end - now > self._max_wait:
-                raise self._spent_for_too_long(self._window_end - now)
-            if not waited:
-                waited = True
-                self.waits += 1
-            self._changed.clear()
-            timeout = None if self._window_end is None else self._window_end - now
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), timeout)
-        if self._budget is not None and self._budget > 0:
-            self._budget -= 1
-        self._in_flight += 1
-        if self._interval:
-            now = self._clock()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + self._interval
-            if slot > now:
-                await asyncio.sleep(slot - now)
+        self._roll(now)
+        if self.budget is None or self.budget > 0:
+            at = now
+        elif self.end is not None:
+            at = self.clock.local(self.end)
+        elif self.in_flight:
+            return None
+        else:
+            at = now  # spent, reset unknown, and no answer coming: go and look
+        return max(at, self.held_until)
 
-    def _open_new_window(self) -> None:
-        # The window reset: a full window's worth, if we know it; else one probe at a time.
-        limit = self.last.limit if self.last is not None else None
-        floor = 0 if self._in_flight else 1  # with nothing in flight, someone must go and look
-        self._budget = max(limit - self._in_flight, floor) if limit is not None else 1
-        self._window_end = None
-        self._changed.set()
+    def ready_at(self, now: float) -> float | None:
+        """When the next request may go: ``opens_at``, and the local cap's next slot."""
+        at = self.opens_at(now)
+        return None if at is None else max(at, self.next_start)
 
-    def observe(self, status: int, headers: Mapping[str, str]) -> None:
-        """Learn from an answer's headers; call once per request that ``acquire`` let out."""
-        self._in_flight = max(self._in_flight - 1, 0)
-        now = self._clock()
-        self._learn_skew(headers, now)
+    def take(self, now: float) -> None:
+        """Count one request as sent (when ``ready_at(now) <= now``, unless pacing is off)."""
+        self._roll(now)
+        if self.budget:
+            self.budget -= 1
+        self.in_flight += 1
+        if self.interval:
+            self.next_start = max(now, self.next_start) + self.interval
+
+    def answered(
+        self, status: int, headers: Mapping[str, str], sent: float, received: float
+    ) -> None:
+        """Settle a request taken at ``sent`` with its answer, which came at ``received``."""
+        self._settle()
         seen = RateLimit.from_headers(headers)
         if seen is not None:
             self.last = seen
         reset = seen.reset if seen is not None else None
         remaining = seen.remaining if seen is not None else None
+        self.clock.answered(headers, reset, sent, received)
         if status == 429:
-            wait = retry_after_seconds(headers, now)
-            if wait is None:  # no word on when to come back: the retry backoff spaces it out
-                self._changed.set()
-                return
             remaining = 0
+            wait = retry_after(headers, received)
+            if wait is not None:
+                self.held_until = max(self.held_until, received + wait)
+            elif reset is None:
+                self.held_until = max(self.held_until, received + NO_WORD_HOLD)
             if reset is None:
-                reset = self._server_now() + wait
-        if remaining is None or reset is None:  # no window to pace against
+                self.budget = 0
+                return
+        if reset is None or remaining is None:
             self._give_back()
             return
-        budget = max(remaining - self._in_flight, 0)
-        if self._window_end is None or reset > self._window_end:
-            if reset <= self._server_now():
-                self._changed.set()
-                return  # that window is already over
-            self._window_end = reset
-            self._budget = budget
-        elif reset == self._window_end:
-            self._budget = budget if self._budget is None else min(self._budget, budget)
-        self._changed.set()
+        self._learn(reset, remaining - self.in_flight, sent)
 
-    def release(self) -> None:
-        """Forget a request that ``acquire`` let out but that got no answer."""
-        self._in_flight = max(self._in_flight - 1, 0)
-        self._give_back()
+    def unanswered(self, *, sent: bool) -> None:
+        """Settle a request that got no answer; ``sent``: whether it may have reached the server."""
+        if sent:
+            self._settle()
+            self._give_back()
+        elif self.overdraft:  # the server never counted it: it pays back what it overdrew
+            self.overdraft -= 1
+            self._settle()
+        else:
+            self._settle()
+            if self.budget is not None:
+                self.budget += 1
+
+    def _learn(self, reset: float, left: int, sent: float) -> None:
+        # ``left``: what the server said remained, less the requests in flight.
+        if self.newest is not None and reset < self.newest:
+            return  # an answer from a window already over, overtaken by newer ones
+        if self.newest is None or reset > self.newest:  # a new window
+            self.newest = self.end = reset
+            self.looking_since = None
+        elif self.end is not None:  # the window we pace against: the tighter word holds
+            if self.budget is not None:
+                left = min(left, self.budget - self.overdraft)
+        elif self.looking_since is not None and sent >= self.looking_since:
+            # We took this window to be over and sent into it, but the server still counts it:
+            # our clock is ahead of its. The window stands, and the clock learns.
+            self.clock.early()
+            self.end = reset
+            self.looking_since = None
+        else:
+            return  # sent before we took the window to be over: no news
+        self.budget = max(left, 0)
+        self.overdraft = max(-left, 0)
+
+    def _settle(self) -> None:
+        self.in_flight -= 1
+        self.overdraft = min(self.overdraft, self.in_flight)
 
     def _give_back(self) -> None:
-        # A request that brought no word of the window: while the new window is still unknown,
-        # its unit goes back, so that the next request can go and look.
-        if self._budget is not None and self._window_end is None:
-            self._budget += 1
-        self._changed.set()
+        # No word of the window: while its end is unknown, the unit goes back, so that the next
+        # request can go and look.
+        if self.budget is not None and self.end is None:
+            self.budget += 1
 
-    def _spent_for_too_long(self, wait: float) -> RateLimitError:
-        assert self._window_end is not None
-        return RateLimitError(
-            429,
-            reason=f"Too Many Requests (the app's rate-limit window is spent for {wait:.0f}s more, "
-            f"past the retry policy's max_delay of {self._max_wait:g}s; nothing was sent)",
-            headers={"X-RateLimit-Reset": f"{self._window_end:.3f}", "X-RateLimit-Remaining": "0"},
-        )
-
-    def _learn_skew(self, headers: Mapping[str, str], now: float) -> None:
-        date = headers.get("Date")
-        if date is not None and date != self._last_date:
-            self._last_date = date
-            self._skew = clock_skew(headers, now)
+    def _roll(self, now: float) -> None:
+        if self.end is not None and now >= self.clock.local(self.end):
+            self.end = None  # the window is over, by the server's clock: go and look
+            self.looking_since = now
+            self.overdraft = 0
+            if self.budget is not None:
+                self.budget = max(self.budget, 1)

@@ -103,7 +103,7 @@ class RetryPolicy:
 def is_retryable(error: BaseException) -> bool:
     """Whether the policy retries after ``error``."""
     if isinstance(error, TransportError):
-        return True
+        return error.retryable
     return isinstance(error, ApiError) and error.status in RETRYABLE_STATUSES
 
 
@@ -135,13 +135,15 @@ async def retry_after_failure(
     *,
     what: str,
     on_retry: Callable[[IntercomError, float], None] | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> T:
     """Retry ``attempt()`` after its first try, begun at ``started``, failed with ``first_error``.
 
     The caller runs the first attempt itself, so a request that succeeds pays nothing for
     retries. This runs the rest under ``policy`` until one succeeds, an error is not retryable,
     or the policy is spent; the last error is raised as it was. ``what`` names the operation in
-    log lines (``"GET /tickets/1295"``); ``on_retry`` hears of each retry, with its wait.
+    log lines (``"GET /tickets/1295"``); ``on_retry`` hears of each retry, with its wait;
+    ``sleep`` waits between attempts.
     """
     if policy.max_attempts <= 1 or not is_retryable(first_error):
         raise first_error
@@ -181,6 +183,6 @@ async def retry_after_failure(
         retry=retry_if_exception(is_retryable),
         before_sleep=before_sleep,
         reraise=True,
-        sleep=asyncio.sleep,
+        sleep=sleep,
     )
     return await retrying(attempt_after_first)

@@ -1,4 +1,7 @@
-"""The rate-limit pacer on its own: budgets, windows, 429s, the local cap."""
+"""The async pacer: who waits, in what order, for how long, and what cancelling or closing does.
+
+The window's decisions have their own tests (``test_window.py``); these check the waiting.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ from email.utils import formatdate
 
 import pytest
 
-from intercom_async import RateLimitError
-from intercom_async._ratelimit import Pacer
+from intercom_async import ClientClosedError, RateLimitError
+from intercom_async._pacer import Pacer
 
 
 def window(limit: int, remaining: int, reset: float) -> dict[str, str]:
@@ -20,131 +23,164 @@ def window(limit: int, remaining: int, reset: float) -> dict[str, str]:
     }
 
 
-async def acquire_times(pacer: Pacer, n: int) -> list[float]:
-    times = []
-    for _ in range(n):
-        await pacer.acquire()
-        times.append(time.time())
-    return times
+async def spend(pacer: Pacer, seconds: float) -> float:
+    """Let one request out and answer that the window is spent for ``seconds`` more."""
+    sent = await pacer.acquire()
+    reset = time.time() + seconds
+    pacer.answered(200, window(10, 0, reset), sent)
+    return reset
+
+
+async def settle_soon(pacer: Pacer) -> None:
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
 
 
 async def test_unknown_limits_hold_nothing_back() -> None:
     pacer = Pacer()
     started = time.monotonic()
-    await acquire_times(pacer, 100)
-    assert time.monotonic() - started < 0.05
-    assert pacer.last is None
-
-
-async def test_the_remaining_budget_is_spent_then_held_until_reset() -> None:
-    pacer = Pacer()
-    await pacer.acquire()
-    reset = time.time() + 0.4
-    pacer.observe(200, window(10, 3, reset))
-
-    times = await acquire_times(pacer, 5)
-
-    assert all(t < reset for t in times[:3])
-    assert all(t >= reset for t in times[3:])
-    assert pacer.waits == 1
-    assert pacer.last is not None and pacer.last.remaining == 3
-
-
-async def test_requests_in_flight_count_against_the_budget() -> None:
-    pacer = Pacer()
-    for _ in range(4):
+    for _ in range(100):
         await pacer.acquire()
-    reset = time.time() + 0.3
-    pacer.observe(200, window(10, 3, reset))  # three still in flight, all counted already
-
-    times = await acquire_times(pacer, 1)
-
-    assert times[0] >= reset
+    assert time.monotonic() - started < 0.05
+    assert pacer.in_flight == 100
+    assert pacer.waits == 0
 
 
-async def test_a_new_window_gives_the_limit_again_not_a_herd() -> None:
+async def test_a_spent_window_holds_every_request_until_its_reset() -> None:
     pacer = Pacer()
-    await pacer.acquire()
-    reset = time.time() + 0.2
-    pacer.observe(429, window(3, 0, reset))
+    reset = await spend(pacer, 0.3)
+    held = asyncio.create_task(pacer.acquire())
+    await asyncio.sleep(0.1)
+    assert not held.done()
+    assert pacer.queued == 1
+    went = await asyncio.wait_for(held, 1)
+    assert reset <= went < reset + 0.1
+    assert pacer.waits == 1
 
-    times = await acquire_times(pacer, 3)  # the new window's limit goes out at its reset
 
-    assert all(t >= reset for t in times)
-    waiter = asyncio.create_task(pacer.acquire())  # nothing answered yet: wait for news
+async def test_waiting_requests_go_first_come_first_served() -> None:
+    pacer = Pacer()
+    await spend(pacer, 0.2)
+    order: list[int] = []
+
+    async def request(n: int) -> None:
+        await pacer.acquire()
+        order.append(n)
+        pacer.answered(200, window(10, 9 - n, time.time() + 5), time.time())
+
+    await asyncio.wait_for(asyncio.gather(*(request(n) for n in range(5))), 2)
+    assert order == [0, 1, 2, 3, 4]
+    assert pacer.waits == 5
+
+
+async def test_at_the_reset_one_goes_and_its_answer_lets_the_rest_out() -> None:
+    pacer = Pacer()
+    await spend(pacer, 0.2)
+    tasks = [asyncio.create_task(pacer.acquire()) for _ in range(3)]
+    done, _ = await asyncio.wait(tasks, timeout=0.4)
+    assert len(done) == 1  # the look
+    pacer.answered(200, window(10, 9, time.time() + 5), done.pop().result())
+    await asyncio.wait_for(asyncio.gather(*tasks), 0.2)
+
+
+async def test_a_cancelled_waiter_takes_nothing_and_the_next_goes_in_its_place() -> None:
+    pacer = Pacer()
+    await spend(pacer, 0.2)
+    first = asyncio.create_task(pacer.acquire())
+    second = asyncio.create_task(pacer.acquire())
     await asyncio.sleep(0.05)
-    assert not waiter.done()
-    pacer.observe(200, window(5, 3, time.time() + 0.5))  # 3 left, 2 of them for those in flight
-    await asyncio.wait_for(waiter, 0.1)
+    first.cancel()
+    await asyncio.sleep(0)
+    assert pacer.queued == 1
+    await asyncio.wait_for(second, 0.5)
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert pacer.in_flight == 1  # the one that went; the cancelled one counts nothing
+    assert pacer.queued == 0
 
 
-async def test_a_429_with_retry_after_holds_everything() -> None:
+async def test_a_waiter_cancelled_as_it_is_woken_passes_its_turn_on() -> None:
     pacer = Pacer()
-    await pacer.acquire()
-    pacer.observe(429, {"Retry-After": "0.3"})
+    sent = await pacer.acquire()
+    pacer.answered(429, {"Retry-After": "30"}, sent)  # held for half a minute
+    first = asyncio.create_task(pacer.acquire())
+    second = asyncio.create_task(pacer.acquire())
+    await asyncio.sleep(0.01)
+    pacer._window.held_until = 0.0  # the hold lifts, and news wakes the head ...
+    pacer.unanswered(sent=False)
+    first.cancel()  # ... which is cancelled before it runs
+    await asyncio.wait_for(second, 0.5)
+    assert pacer.queued == 0
+
+
+async def test_close_fails_every_waiter_at_once() -> None:
+    pacer = Pacer()
+    await spend(pacer, 30)
+    waiting = [asyncio.create_task(pacer.acquire()) for _ in range(3)]
+    await asyncio.sleep(0.01)
     started = time.monotonic()
-    await pacer.acquire()
-    assert time.monotonic() - started >= 0.25
+    pacer.close()
+    for task in waiting:
+        with pytest.raises(ClientClosedError):
+            await task
+    assert time.monotonic() - started < 0.1
+    assert pacer.queued == 0
+    with pytest.raises(ClientClosedError):
+        await pacer.acquire()
 
 
-async def test_a_429_that_says_nothing_holds_nothing() -> None:
-    pacer = Pacer()
-    await pacer.acquire()
-    pacer.observe(429, {})
-    started = time.monotonic()
-    await pacer.acquire()
-    assert time.monotonic() - started < 0.05
-
-
-async def test_answers_from_a_past_window_are_ignored() -> None:
-    pacer = Pacer()
-    await pacer.acquire()
-    await pacer.acquire()
-    pacer.observe(200, window(10, 0, time.time() - 1))
-    started = time.monotonic()
-    await pacer.acquire()
-    assert time.monotonic() - started < 0.05
-
-
-async def test_a_server_clock_ahead_of_ours_is_allowed_for() -> None:
-    pacer = Pacer()
-    await pacer.acquire()
-    server_now = time.time() + 3600
-    headers = {**window(10, 0, server_now + 1.5), "Date": formatdate(server_now, usegmt=True)}
-    pacer.observe(200, headers)
-    started = time.monotonic()
-    await pacer.acquire()
-    # Date has whole seconds, so the pacer knows the server's time to within a second.
-    assert 0.9 <= time.monotonic() - started < 2.2
-
-
-async def test_the_local_cap_spaces_requests() -> None:
-    pacer = Pacer(max_requests_per_second=50)
-    times = await acquire_times(pacer, 11)
-    assert times[-1] - times[0] >= 0.19
-
-
-@pytest.mark.parametrize("rate", [0, -1.0])
-def test_the_local_cap_must_be_positive(rate: float) -> None:
-    with pytest.raises(ValueError, match="max_requests_per_second"):
-        Pacer(max_requests_per_second=rate)
-
-
-async def test_answers_without_headers_after_a_reset_do_not_stall_the_client() -> None:
-    pacer = Pacer()
-    await pacer.acquire()
-    pacer.observe(200, window(1, 0, time.time() + 0.2))
-    await pacer.acquire()  # after the reset: the one probe of the new window
-    pacer.observe(502, {})  # a proxy's answer: no word of the window
-    await asyncio.wait_for(pacer.acquire(), 0.5)  # so the next request may go and look
-    pacer.release()  # and that one got no answer at all (a timeout, a refused connection)
-    await asyncio.wait_for(pacer.acquire(), 0.5)
-
-
-async def test_a_window_that_resets_too_far_ahead_is_an_error_not_a_hang() -> None:
+async def test_a_window_that_resets_too_far_ahead_fails_at_once() -> None:
     pacer = Pacer(max_wait=5.0)
-    await pacer.acquire()
-    pacer.observe(200, window(10, 0, time.time() + 3600))
+    await spend(pacer, 3600)
     with pytest.raises(RateLimitError, match="nothing was sent") as info:
         await asyncio.wait_for(pacer.acquire(), 1)
     assert info.value.status == 429
+    assert pacer.queued == 0
+    assert pacer.in_flight == 0
+
+
+async def test_without_waiting_nothing_is_held() -> None:
+    pacer = Pacer(max_requests_per_second=1, wait=False)
+    await spend(pacer, 30)
+    started = time.monotonic()
+    for _ in range(5):
+        await pacer.acquire()
+    assert time.monotonic() - started < 0.05
+    assert pacer.last is not None and pacer.last.remaining == 0
+
+
+async def test_a_429_holds_for_retry_after_even_past_its_reset() -> None:
+    pacer = Pacer()
+    sent = await pacer.acquire()
+    pacer.answered(429, {**window(10, 0, time.time() + 0.05), "Retry-After": "0.4"}, sent)
+    started = time.monotonic()
+    await asyncio.wait_for(pacer.acquire(), 1)
+    assert time.monotonic() - started >= 0.35
+
+
+async def test_a_server_clock_an_hour_ahead_is_allowed_for() -> None:
+    pacer = Pacer()
+    sent = await pacer.acquire()
+    server_now = time.time() + 3600
+    headers = {**window(10, 0, server_now + 1.5), "Date": formatdate(server_now, usegmt=True)}
+    pacer.answered(200, headers, sent)
+    started = time.monotonic()
+    await asyncio.wait_for(pacer.acquire(), 3)
+    # Date has whole seconds: the wait is right to within a second, and never short.
+    assert 1.4 <= time.monotonic() - started < 2.6
+
+
+@pytest.mark.parametrize("rate", [40, 100])
+async def test_the_local_cap_spaces_starts_by_its_interval(rate: float) -> None:
+    pacer = Pacer(max_requests_per_second=rate)
+    times = [await pacer.acquire() for _ in range(11)]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 1 / rate - 0.002
+    assert times[-1] - times[0] < 10 / rate + 0.08  # not slower than the cap either
+    assert pacer.waits == 0  # the cap is not the window
+
+
+@pytest.mark.parametrize("rate", [0, -1.0, float("nan"), float("inf"), True, "10"])
+def test_the_local_cap_must_be_a_positive_finite_number(rate: object) -> None:
+    with pytest.raises(ValueError, match="max_requests_per_second"):
+        Pacer(max_requests_per_second=rate)  # type: ignore[arg-type]

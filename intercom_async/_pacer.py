@@ -1,0 +1,187 @@
+"""``Pacer``: makes each request of a client wait its turn under the app's rate-limit window.
+
+The decisions are ``Window``'s (``_ratelimit.py``); this module only waits for them. Requests
+that cannot go at once queue up first come, first served. Only the head of the queue looks at
+the window: it goes when the window allows (and wakes the next), or sleeps until the moment the
+window names, or until an answer brings news. So each request costs O(1) wake-ups, however many
+wait, and nothing waits with ``asyncio.wait_for`` (which on Python 3.11 can swallow a
+cancellation).
+
+Cancellation is safe at every ``await``: a request takes its unit of the window only at the
+moment it leaves the queue, with no ``await`` in between, so a request cancelled while it waits
+has taken nothing, and the next in line is woken in its place. After ``close()`` every waiting
+request fails at once with ``ClientClosedError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+
+from ._errors import ClientClosedError, RateLimitError
+from ._protocol import RateLimit
+from ._ratelimit import Window
+
+__all__ = ["Pacer"]
+
+CLOSED_MESSAGE = "this IntercomClient is closed; make a new one"
+
+
+class _Waiter:
+    """One request in the queue: the future it sleeps on, and the timer that may wake it."""
+
+    __slots__ = ("future", "timer")
+
+    def __init__(self, future: asyncio.Future[None]) -> None:
+        self.future = future
+        self.timer: asyncio.TimerHandle | None = None
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+class Pacer:
+    """Holds each request until the app's rate-limit window (and the local cap) let it go.
+
+    Args:
+        max_requests_per_second: a local cap: request starts at least ``1 / cap`` apart.
+        max_wait: a request the window would hold for longer fails at once with
+            ``RateLimitError`` (nothing sent).
+        wait: ``False`` never holds a request (the window is still followed and reported).
+        clock: the Unix time now (``time.time``).
+    """
+
+    def __init__(
+        self,
+        max_requests_per_second: float | None = None,
+        *,
+        max_wait: float = math.inf,
+        wait: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        rate = max_requests_per_second
+        if rate is not None and (
+            isinstance(rate, bool)
+            or not isinstance(rate, (int, float))
+            or not (rate > 0 and math.isfinite(rate))
+        ):
+            raise ValueError(
+                f"max_requests_per_second must be a positive finite number or None, not {rate!r}"
+            )
+        self._window = Window(interval=1.0 / rate if rate else 0.0)
+        self._max_wait = max_wait
+        self._wait = wait
+        self._clock = clock
+        self._queue: deque[_Waiter] = deque()
+        self._closed = False
+        self.waits = 0  # requests held back by the window (not only by the local cap)
+
+    @property
+    def last(self) -> RateLimit | None:
+        """The rate limit as the last answer reported it."""
+        return self._window.last
+
+    @property
+    def in_flight(self) -> int:
+        """Requests let out and not yet settled (``answered`` or ``unanswered``)."""
+        return self._window.in_flight
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for their turn."""
+        return len(self._queue)
+
+    async def acquire(self) -> float:
+        """Wait until one more request may go, count it as sent, and return the time it went.
+
+        Settle it later with ``answered`` or ``unanswered``, exactly once.
+
+        Raises:
+            RateLimitError: the window would hold the request past ``max_wait``.
+            ClientClosedError: the pacer was closed, before or while waiting.
+        """
+        if self._closed:
+            raise ClientClosedError(CLOSED_MESSAGE)
+        now = self._clock()
+        if not self._queue:
+            at = self._window.ready_at(now)
+            if not self._wait or (at is not None and at <= now):
+                self._window.take(now)
+                return now
+        return await self._wait_turn(self._held_by_window(now))
+
+    def _held_by_window(self, now: float) -> bool:
+        opens = self._window.opens_at(now)
+        return opens is None or opens > now
+
+    async def _wait_turn(self, counted: bool) -> float:
+        if counted:
+            self.waits += 1
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(loop.create_future())
+        self._queue.append(waiter)
+        try:
+            while True:
+                if self._closed:
+                    raise ClientClosedError(CLOSED_MESSAGE)
+                if self._queue[0] is waiter:
+                    now = self._clock()
+                    opens = self._window.opens_at(now)
+                    at = self._window.ready_at(now)
+                    if at is not None and at <= now:
+                        self._window.take(now)
+                        return now
+                    if opens is None or opens > now:
+                        if opens is not None and opens - now > self._max_wait:
+                            raise self._spent_for_too_long(opens - now)
+                        if not counted:
+                            counted = True
+                            self.waits += 1
+                    if at is not None:
+                        waiter.timer = loop.call_later(at - now, self._wake_head)
+                await waiter.future
+                waiter.disarm()
+                waiter.future = loop.create_future()
+        finally:
+            waiter.disarm()
+            self._queue.remove(waiter)
+            self._wake_head()  # the next in line looks in its place
+
+    def answered(self, status: int, headers: Mapping[str, str], sent: float) -> None:
+        """Settle a request that ``acquire`` let out at ``sent`` with its answer."""
+        self._window.answered(status, headers, sent, self._clock())
+        self._wake_head()
+
+    def unanswered(self, *, sent: bool) -> None:
+        """Settle a request that got no answer; ``sent``: whether it may have reached Intercom."""
+        self._window.unanswered(sent=sent)
+        self._wake_head()
+
+    def close(self) -> None:
+        """Fail every waiting request, and every later one, with ``ClientClosedError``."""
+        self._closed = True
+        for waiter in self._queue:
+            waiter.disarm()
+            if not waiter.future.done():
+                waiter.future.set_result(None)
+
+    def _wake_head(self) -> None:
+        if self._queue and not self._queue[0].future.done():
+            self._queue[0].future.set_result(None)
+
+    def _spent_for_too_long(self, wait: float) -> RateLimitError:
+        reset = self._window.end
+        headers = {"X-RateLimit-Remaining": "0"}
+        if reset is not None:
+            headers["X-RateLimit-Reset"] = f"{reset:.3f}"
+        return RateLimitError(
+            429,
+            reason=f"Too Many Requests (the app's rate-limit window is spent for {wait:.0f}s more, "
+            f"past the retry policy's max_delay of {self._max_wait:g}s; nothing was sent)",
+            headers=headers,
+        )
