@@ -290,7 +290,7 @@ class IntercomClient:
 
     async def _attempt(self, path: str) -> Ticket:
         session = self._ensure_session()  # a closed client fails at once, not after its turn
-        taken = await self._pacer.acquire()
+        turn = await self._pacer.acquire()
         # From here until the pacer hears what became of this request, every way out settles it.
         stage = _WAITING
         try:
@@ -307,7 +307,7 @@ class IntercomClient:
                     **self._per_request,
                 ) as response:
                     stage = _ANSWERED
-                    self._pacer.answered(response.status, response.headers, taken)
+                    self._pacer.answered(turn, response.status, response.headers)
                     if response.status == 429:
                         self._rate_limited += 1
                     body = await self._read_body(response)
@@ -326,7 +326,7 @@ class IntercomClient:
             raise
         finally:
             if stage is not _ANSWERED:
-                self._pacer.unanswered(sent=stage is _SENT)
+                self._pacer.unanswered(turn, sent=stage is _SENT)
         return decipher_ticket(status, headers, body, reason=reason, path=path)
 
     async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 
 from ._errors import ClientClosedError, RateLimitError
 from ._protocol import RateLimit
-from ._ratelimit import Window
+from ._ratelimit import Turn, Window
 
 __all__ = ["Pacer"]
 
@@ -96,10 +96,10 @@ class Pacer:
         """Requests waiting for their turn."""
         return len(self._queue)
 
-    async def acquire(self) -> float:
-        """Wait until one more request may go, count it as sent, and return the time it went.
+    async def acquire(self) -> Turn:
+        """Wait until one more request may go, and count it as sent.
 
-        Settle it later with ``answered`` or ``unanswered``, exactly once.
+        Settle the ``Turn`` it returns later with ``answered`` or ``unanswered``, exactly once.
 
         Raises:
             RateLimitError: the window would hold the request past ``max_wait``.
@@ -111,15 +111,14 @@ class Pacer:
         if not self._queue:
             at = self._window.ready_at(now)
             if not self._wait or (at is not None and at <= now):
-                self._window.take(now)
-                return now
+                return self._window.take(now)
         return await self._wait_turn(self._held_by_window(now))
 
     def _held_by_window(self, now: float) -> bool:
         opens = self._window.opens_at(now)
         return opens is None or opens > now
 
-    async def _wait_turn(self, counted: bool) -> float:
+    async def _wait_turn(self, counted: bool) -> Turn:
         if counted:
             self.waits += 1
         loop = asyncio.get_running_loop()
@@ -134,8 +133,7 @@ class Pacer:
                     opens = self._window.opens_at(now)
                     at = self._window.ready_at(now)
                     if at is not None and at <= now:
-                        self._window.take(now)
-                        return now
+                        return self._window.take(now)
                     if opens is None or opens > now:
                         if opens is not None and opens - now > self._max_wait:
                             raise self._spent_for_too_long(opens - now)
@@ -152,14 +150,15 @@ class Pacer:
             self._queue.remove(waiter)
             self._wake_head()  # the next in line looks in its place
 
-    def answered(self, status: int, headers: Mapping[str, str], sent: float) -> None:
-        """Settle a request that ``acquire`` let out at ``sent`` with its answer."""
-        self._window.answered(status, headers, sent, self._clock())
+    def answered(self, turn: Turn, status: int, headers: Mapping[str, str]) -> None:
+        """Settle ``turn`` with the answer its request got."""
+        self._window.answered(turn, status, headers, self._clock())
         self._wake_head()
 
-    def unanswered(self, *, sent: bool) -> None:
-        """Settle a request that got no answer; ``sent``: whether it may have reached Intercom."""
-        self._window.unanswered(sent=sent)
+    def unanswered(self, turn: Turn, *, sent: bool) -> None:
+        """Settle ``turn``, whose request got no answer; ``sent``: whether it may have reached
+        Intercom."""
+        self._window.unanswered(turn, sent=sent)
         self._wake_head()
 
     def close(self) -> None:

@@ -19,9 +19,11 @@ takes every time as an argument and does no I/O, so it is tested with plain numb
   whichever is later. A 429 that says neither holds everything for ``NO_WORD_HOLD`` seconds,
   then one request goes to look.
 - **No word**: an answer without a full set of rate-limit headers (a proxy's 502) hands its unit
-  back while the window is unknown, so that the next request can go and look; a request that
-  never reached the server hands its unit back always. Until an answer reports a window,
-  nothing is held back.
+  back while the window's end is unknown, so that the next request can go and look; a request
+  that never reached the server hands its unit back always. Only a unit of the budget still in
+  force goes back: each time an answer sets the budget afresh (it counts every request then in
+  flight against it) or the window is taken to be over, a new generation of units begins.
+  Until an answer reports a window, nothing is held back.
 - **A local cap**: request starts at least ``interval`` seconds apart.
 """
 
@@ -33,9 +35,19 @@ from collections.abc import Mapping
 from ._protocol import RateLimit, retry_after
 from ._skew import ServerClock
 
-__all__ = ["NO_WORD_HOLD", "Window"]
+__all__ = ["NO_WORD_HOLD", "Turn", "Window"]
 
 NO_WORD_HOLD = 1.0  # seconds a 429 with neither Retry-After nor X-RateLimit-Reset holds requests
+
+
+class Turn:
+    """One request let out: when, and from which generation of the budget."""
+
+    __slots__ = ("generation", "sent")
+
+    def __init__(self, sent: float, generation: int) -> None:
+        self.sent = sent
+        self.generation = generation
 
 
 class Window:
@@ -46,9 +58,9 @@ class Window:
 
     __slots__ = (
         "budget",
-        "overdraft",
         "clock",
         "end",
+        "generation",
         "held_until",
         "in_flight",
         "interval",
@@ -64,7 +76,7 @@ class Window:
         self.last: RateLimit | None = None  # the rate limit as the last answer reported it
         self.in_flight = 0  # requests taken and not yet settled
         self.budget: int | None = None  # units left in the window; None: nothing known, unpaced
-        self.overdraft = 0  # requests in flight beyond what the window holds
+        self.generation = 0  # of the budget's units: a unit goes back only to its own budget
         self.end: float | None = None  # server time the window paced against resets
         self.newest: float | None = None  # server time: the newest reset any answer reported
         self.looking_since: float | None = None  # when we took `newest` to have passed
@@ -93,26 +105,27 @@ class Window:
         at = self.opens_at(now)
         return None if at is None else max(at, self.next_start)
 
-    def take(self, now: float) -> None:
-        """Count one request as sent (when ``ready_at(now) <= now``, unless pacing is off)."""
+    def take(self, now: float) -> Turn:
+        """Let one request out (when ``ready_at(now) <= now``, unless pacing is off)."""
         self._roll(now)
         if self.budget:
             self.budget -= 1
         self.in_flight += 1
         if self.interval:
             self.next_start = max(now, self.next_start) + self.interval
+        return Turn(now, self.generation)
 
     def answered(
-        self, status: int, headers: Mapping[str, str], sent: float, received: float
+        self, turn: Turn, status: int, headers: Mapping[str, str], received: float
     ) -> None:
-        """Settle a request taken at ``sent`` with its answer, which came at ``received``."""
-        self._settle()
+        """Settle ``turn`` with its answer, which came at ``received``."""
+        self.in_flight -= 1
         seen = RateLimit.from_headers(headers)
         if seen is not None:
             self.last = seen
         reset = seen.reset if seen is not None else None
         remaining = seen.remaining if seen is not None else None
-        self.clock.answered(headers, reset, sent, received)
+        self.clock.answered(headers, reset, turn.sent, received)
         if status == 429:
             remaining = 0
             wait = retry_after(headers, received)
@@ -121,36 +134,33 @@ class Window:
             elif reset is None:
                 self.held_until = max(self.held_until, received + NO_WORD_HOLD)
             if reset is None:
-                self.budget = 0
+                self._set_budget(0)
                 return
         if reset is None or remaining is None:
-            self._give_back()
+            self._give_back(turn)
             return
-        self._learn(reset, remaining - self.in_flight, sent)
+        self._learn(reset, remaining - self.in_flight, turn.sent, received)
 
-    def unanswered(self, *, sent: bool) -> None:
-        """Settle a request that got no answer; ``sent``: whether it may have reached the server."""
+    def unanswered(self, turn: Turn, *, sent: bool) -> None:
+        """Settle ``turn``, which got no answer; ``sent``: whether it may have reached the server."""
+        self.in_flight -= 1
         if sent:
-            self._settle()
-            self._give_back()
-        elif self.overdraft:  # the server never counted it: it pays back what it overdrew
-            self.overdraft -= 1
-            self._settle()
-        else:
-            self._settle()
-            if self.budget is not None:
-                self.budget += 1
+            self._give_back(turn)
+        elif self.budget is not None and turn.generation == self.generation:
+            self.budget += 1  # the server never counted it
 
-    def _learn(self, reset: float, left: int, sent: float) -> None:
+    def _learn(self, reset: float, left: int, sent: float, received: float) -> None:
         # ``left``: what the server said remained, less the requests in flight.
         if self.newest is not None and reset < self.newest:
             return  # an answer from a window already over, overtaken by newer ones
         if self.newest is None or reset > self.newest:  # a new window
+            if self.newest is not None:
+                self.clock.rolled(self.newest, received)
             self.newest = self.end = reset
             self.looking_since = None
         elif self.end is not None:  # the window we pace against: the tighter word holds
-            if self.budget is not None:
-                left = min(left, self.budget - self.overdraft)
+            if self.budget is not None and self.budget <= left:
+                return
         elif self.looking_since is not None and sent >= self.looking_since:
             # We took this window to be over and sent into it, but the server still counts it:
             # our clock is ahead of its. The window stands, and the clock learns.
@@ -159,23 +169,21 @@ class Window:
             self.looking_since = None
         else:
             return  # sent before we took the window to be over: no news
-        self.budget = max(left, 0)
-        self.overdraft = max(-left, 0)
+        self._set_budget(max(left, 0))
 
-    def _settle(self) -> None:
-        self.in_flight -= 1
-        self.overdraft = min(self.overdraft, self.in_flight)
+    def _set_budget(self, budget: int) -> None:
+        self.budget = budget
+        self.generation += 1
 
-    def _give_back(self) -> None:
+    def _give_back(self, turn: Turn) -> None:
         # No word of the window: while its end is unknown, the unit goes back, so that the next
         # request can go and look.
-        if self.budget is not None and self.end is None:
+        if self.budget is not None and self.end is None and turn.generation == self.generation:
             self.budget += 1
 
     def _roll(self, now: float) -> None:
         if self.end is not None and now >= self.clock.local(self.end):
             self.end = None  # the window is over, by the server's clock: go and look
             self.looking_since = now
-            self.overdraft = 0
             if self.budget is not None:
-                self.budget = max(self.budget, 1)
+                self._set_budget(max(self.budget, 1))

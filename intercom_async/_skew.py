@@ -1,23 +1,37 @@
-"""Where the server's clock stands against ours, learnt from its answers (sans-I/O).
+"""When does the server's rate-limit window end, on our clock? Learnt from its answers (sans-I/O).
 
-``X-RateLimit-Reset`` is a time on Intercom's clock. To wait for it on ours, the pacer needs the
-offset between the two (server time minus local time). No header gives it exactly, but every
-answer bounds it:
+``X-RateLimit-Reset`` is a time on Intercom's clock. The pacer needs the moment a window ending
+at ``reset`` is over on ours: ``reset - offset``, where ``offset`` is how far the server's clock
+is ahead of ours (behind, when negative). No header gives it, but answers bound it:
 
-- its ``Date`` (whole seconds, truncated) was stamped while the request was at the server, at
-  some local moment between ``sent`` and ``received``: ``offset >= date - received``;
-- its ``X-RateLimit-Reset`` had not yet come at the server: ``offset < reset - sent``.
+- an answer's ``Date`` (whole seconds, truncated) was stamped while the request was at the
+  server, after it left at ``sent`` and before it came back at ``received``:
+  ``date - received <= offset < date + 1 - sent`` (the upper bound holds for the server's
+  clock, not for windows whose resets it rounds up, so it only says whether ours will do);
+- an answer that reports a newer window than ``reset`` was made after that window was over,
+  before it came back: ``offset >= reset - received``;
+- an answer that still reports the window ending at ``reset`` was made after its request left
+  at ``sent``, while that window ran: ``offset < reset - sent``.
 
-``ServerClock`` keeps the tightest lower and upper bound learnt in the last ``HORIZON`` seconds
-(so that a clock stepped by NTP is forgotten) and answers one question: by what local time has
-the server's clock surely reached a given time? It answers from the lower bound, so that a
-window is never taken to be over before it is; with no ``Date`` at all it trusts our clock.
+``ServerClock`` keeps the tightest bound on each side (each forgotten after ``HORIZON`` seconds,
+so that a clock stepped by NTP is not held against us for long) and picks the offset to go by:
 
-A pacer that took a window to be over and then heard the server still counting it calls
-``early``: the lower bound was wrong (a ``Date`` rounded rather than truncated, or stamped by
-another clock than the window's). From then on the estimate also keeps a margin below the upper
-bound, which the early answer has just tightened; the margin doubles with each early window, so
-that a few probes find the true offset, and is forgotten with the upper bound.
+- when the bounds (and ``Date``'s upper one) allow it, none: clocks are kept in step almost
+  everywhere, and a ``Date``
+  precise to a second must not make us late by up to a second every window;
+- else ``reach`` past the lower bound, but no further than halfway to the upper one. A lower
+  bound alone would make us late for good: the first request after each reset would be
+  answered at the same fraction of a second, and teach nothing new. So each window that opens
+  on time doubles ``reach``, and one that opens early starts it again from ``FIRST_REACH``: a
+  clock that is far off is found in a few windows, at the cost of a 429 or two;
+- with no lower bound at all (no ``Date``), ``reach`` below the upper one, doubling with each
+  window found still running.
+
+The first request after a reset finds out whether the guess was right: the answer either
+reports the next window (a new lower bound) or the old one (a new upper bound; the pacer calls
+that look ``early`` and holds the other requests). A ``Date`` proved wrong that way (rounded
+rather than truncated, or stamped by another clock than the window's) is ignored for
+``HORIZON`` seconds.
 """
 
 from __future__ import annotations
@@ -27,53 +41,96 @@ from collections.abc import Mapping
 
 from ._protocol import http_date
 
-__all__ = ["FIRST_MARGIN", "HORIZON", "ServerClock"]
+__all__ = ["FIRST_REACH", "HORIZON", "ServerClock"]
 
-HORIZON = 300.0  # seconds a bound is kept unless a tighter one renews it
-FIRST_MARGIN = 0.05  # seconds kept below the upper bound after the first early window
+HORIZON = 300.0  # seconds a bound is kept, unless a tighter one replaces it
+FIRST_REACH = 0.05  # seconds past the lower bound the first guess goes
 
 
 class ServerClock:
-    """Bounds on the offset between the server's clock and ours (server minus local)."""
+    """Bounds on how far the server's clock is ahead of ours, and the offset to go by."""
 
-    __slots__ = ("_early", "_hi", "_hi_at", "_lo", "_lo_at")
+    __slots__ = (
+        "_date_hi",
+        "_date_hi_at",
+        "_date_ignored_until",
+        "_hi",
+        "_hi_at",
+        "_lo",
+        "_lo_at",
+        "_lo_from_date",
+        "_reach",
+    )
 
     def __init__(self) -> None:
         self._lo = -math.inf  # offset >= lo
-        self._lo_at = -math.inf  # the local time lo was learnt
+        self._lo_at = -math.inf  # the local time it was learnt
+        self._lo_from_date = False
         self._hi = math.inf  # offset < hi
         self._hi_at = -math.inf
-        self._early = 0  # windows taken to be over too early, while hi has been kept
+        self._date_hi = math.inf  # the server's clock (not its windows) is behind this
+        self._date_hi_at = -math.inf
+        self._reach = FIRST_REACH
+        self._date_ignored_until = -math.inf
 
     @property
     def offset(self) -> float:
-        """The offset the pacer goes by: the lower bound, kept under the upper bound."""
-        estimate = self._lo if self._lo > -math.inf else 0.0
-        if self._hi == math.inf:
-            return estimate
-        if self._early == 0 and self._lo > self._hi and self._lo_at > self._hi_at:
-            return estimate  # a newer lower bound beyond the upper one: that one went stale
-        margin = FIRST_MARGIN * 2.0 ** (self._early - 1) if self._early else 0.0
-        return min(estimate, self._hi - margin)
+        """The offset the pacer goes by (see the module's docstring)."""
+        lo, hi = self._lo, self._hi
+        if lo <= 0.0 < min(hi, self._date_hi):
+            return 0.0
+        if lo == -math.inf:
+            return hi - self._reach
+        return lo + min(self._reach, (hi - lo) / 2)
 
     def local(self, server_time: float) -> float:
-        """The local time by which the server's clock has surely reached ``server_time``."""
+        """The local time to take ``server_time`` (a reset) to have come."""
         return server_time - self.offset
 
     def answered(
         self, headers: Mapping[str, str], reset: float | None, sent: float, received: float
     ) -> None:
-        """Learn from an answer to a request sent at ``sent`` that arrived at ``received``."""
+        """Learn from an answer to a request that left at ``sent`` and came back at ``received``.
+
+        ``reset`` is the window's end the answer reports, if it reports one.
+        """
         if received - self._lo_at > HORIZON:
-            self._lo, self._lo_at = -math.inf, -math.inf
+            self._lo, self._lo_at, self._lo_from_date = -math.inf, -math.inf, False
         if received - self._hi_at > HORIZON:
-            self._hi, self._hi_at, self._early = math.inf, -math.inf, 0
+            self._hi, self._hi_at = math.inf, -math.inf
+        if received - self._date_hi_at > HORIZON:
+            self._date_hi, self._date_hi_at = math.inf, -math.inf
         date = http_date(headers.get("Date"))
-        if date is not None and date - received >= self._lo:
-            self._lo, self._lo_at = date - received, received
-        if reset is not None and reset - sent <= self._hi:
-            self._hi, self._hi_at = reset - sent, received
+        if date is not None and received >= self._date_ignored_until:
+            self._raise_lo(date - received, received, from_date=True)
+            if date + 1 - sent <= self._date_hi:
+                self._date_hi, self._date_hi_at = date + 1 - sent, received
+        if reset is not None:
+            self._lower_hi(reset - sent, received)
+
+    def rolled(self, reset: float, received: float) -> None:
+        """An answer that came back at ``received`` reports a window after the one ending at
+        ``reset``."""
+        self._raise_lo(reset - received, received, from_date=False)
+        self._reach *= 2
 
     def early(self) -> None:
-        """A window taken to be over was not: keep a (wider) margin below the upper bound."""
-        self._early += 1
+        """A request sent into a window taken to be over found it still running."""
+        self._reach = FIRST_REACH if self._lo > -math.inf else self._reach * 2
+
+    def _raise_lo(self, bound: float, now: float, *, from_date: bool) -> None:
+        if bound < self._lo:
+            return
+        self._lo, self._lo_at, self._lo_from_date = bound, now, from_date
+        if self._lo >= self._hi:  # the newer word wins over a bound gone stale
+            self._hi, self._hi_at = math.inf, -math.inf
+
+    def _lower_hi(self, bound: float, now: float) -> None:
+        if bound > self._hi:
+            return
+        self._hi, self._hi_at = bound, now
+        if self._lo >= self._hi:  # the newer word wins; a Date it proves wrong is ignored
+            if self._lo_from_date:
+                self._date_ignored_until = now + HORIZON
+                self._date_hi, self._date_hi_at = math.inf, -math.inf
+            self._lo, self._lo_at, self._lo_from_date = -math.inf, -math.inf, False

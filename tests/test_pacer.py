@@ -25,9 +25,9 @@ def window(limit: int, remaining: int, reset: float) -> dict[str, str]:
 
 async def spend(pacer: Pacer, seconds: float) -> float:
     """Let one request out and answer that the window is spent for ``seconds`` more."""
-    sent = await pacer.acquire()
+    turn = await pacer.acquire()
     reset = time.time() + seconds
-    pacer.answered(200, window(10, 0, reset), sent)
+    pacer.answered(turn, 200, window(10, 0, reset))
     return reset
 
 
@@ -53,7 +53,7 @@ async def test_a_spent_window_holds_every_request_until_its_reset() -> None:
     await asyncio.sleep(0.1)
     assert not held.done()
     assert pacer.queued == 1
-    went = await asyncio.wait_for(held, 1)
+    went = (await asyncio.wait_for(held, 1)).sent
     assert reset <= went < reset + 0.1
     assert pacer.waits == 1
 
@@ -64,9 +64,9 @@ async def test_waiting_requests_go_first_come_first_served() -> None:
     order: list[int] = []
 
     async def request(n: int) -> None:
-        await pacer.acquire()
+        turn = await pacer.acquire()
         order.append(n)
-        pacer.answered(200, window(10, 9 - n, time.time() + 5), time.time())
+        pacer.answered(turn, 200, window(10, 9 - n, time.time() + 5))
 
     await asyncio.wait_for(asyncio.gather(*(request(n) for n in range(5))), 2)
     assert order == [0, 1, 2, 3, 4]
@@ -79,7 +79,7 @@ async def test_at_the_reset_one_goes_and_its_answer_lets_the_rest_out() -> None:
     tasks = [asyncio.create_task(pacer.acquire()) for _ in range(3)]
     done, _ = await asyncio.wait(tasks, timeout=0.4)
     assert len(done) == 1  # the look
-    pacer.answered(200, window(10, 9, time.time() + 5), done.pop().result())
+    pacer.answered(done.pop().result(), 200, window(10, 9, time.time() + 5))
     await asyncio.wait_for(asyncio.gather(*tasks), 0.2)
 
 
@@ -101,13 +101,14 @@ async def test_a_cancelled_waiter_takes_nothing_and_the_next_goes_in_its_place()
 
 async def test_a_waiter_cancelled_as_it_is_woken_passes_its_turn_on() -> None:
     pacer = Pacer()
-    sent = await pacer.acquire()
-    pacer.answered(429, {"Retry-After": "30"}, sent)  # held for half a minute
+    turn = await pacer.acquire()
+    other = await pacer.acquire()
+    pacer.answered(turn, 429, {"Retry-After": "30"})  # held for half a minute
     first = asyncio.create_task(pacer.acquire())
     second = asyncio.create_task(pacer.acquire())
     await asyncio.sleep(0.01)
     pacer._window.held_until = 0.0  # the hold lifts, and news wakes the head ...
-    pacer.unanswered(sent=False)
+    pacer.unanswered(other, sent=False)
     first.cancel()  # ... which is cancelled before it runs
     await asyncio.wait_for(second, 0.5)
     assert pacer.queued == 0
@@ -151,8 +152,8 @@ async def test_without_waiting_nothing_is_held() -> None:
 
 async def test_a_429_holds_for_retry_after_even_past_its_reset() -> None:
     pacer = Pacer()
-    sent = await pacer.acquire()
-    pacer.answered(429, {**window(10, 0, time.time() + 0.05), "Retry-After": "0.4"}, sent)
+    turn = await pacer.acquire()
+    pacer.answered(turn, 429, {**window(10, 0, time.time() + 0.05), "Retry-After": "0.4"})
     started = time.monotonic()
     await asyncio.wait_for(pacer.acquire(), 1)
     assert time.monotonic() - started >= 0.35
@@ -160,10 +161,10 @@ async def test_a_429_holds_for_retry_after_even_past_its_reset() -> None:
 
 async def test_a_server_clock_an_hour_ahead_is_allowed_for() -> None:
     pacer = Pacer()
-    sent = await pacer.acquire()
+    turn = await pacer.acquire()
     server_now = time.time() + 3600
     headers = {**window(10, 0, server_now + 1.5), "Date": formatdate(server_now, usegmt=True)}
-    pacer.answered(200, headers, sent)
+    pacer.answered(turn, 200, headers)
     started = time.monotonic()
     await asyncio.wait_for(pacer.acquire(), 3)
     # Date has whole seconds: the wait is right to within a second, and never short.
@@ -173,7 +174,7 @@ async def test_a_server_clock_an_hour_ahead_is_allowed_for() -> None:
 @pytest.mark.parametrize("rate", [40, 100])
 async def test_the_local_cap_spaces_starts_by_its_interval(rate: float) -> None:
     pacer = Pacer(max_requests_per_second=rate)
-    times = [await pacer.acquire() for _ in range(11)]
+    times = [(await pacer.acquire()).sent for _ in range(11)]
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 1 / rate - 0.002
     assert times[-1] - times[0] < 10 / rate + 0.08  # not slower than the cap either

@@ -77,6 +77,9 @@ class FakeIntercom:
             report a limit of 10000 that is never used up).
         window: the rate-limit window in seconds. Windows follow one another from the
             server's start.
+        clock_offset: seconds the fake's clock runs ahead of this machine's (negative: behind).
+            Its ``Date`` and ``X-RateLimit-Reset`` headers are on its own clock, as a real
+            server's are on its; use it to test how a client copes with clocks that disagree.
 
     Use it as ``async with FakeIntercom(tickets=10) as fake: ...``, or ``await fake.start()``
     and ``await fake.close()``; or mount ``fake.app`` in a server of your own.
@@ -91,6 +94,7 @@ class FakeIntercom:
         parts: int = 20,
         rate_limit: int | None = None,
         window: float = 10.0,
+        clock_offset: float = 0.0,
     ) -> None:
         self._token = _check_token(token)
         self._redactor = Redactor(token)
@@ -106,6 +110,12 @@ class FakeIntercom:
             or not (window > 0 and math.isfinite(window))
         ):
             raise ValueError(f"window must be a positive number of seconds, not {window!r}")
+        if (
+            isinstance(clock_offset, bool)
+            or not isinstance(clock_offset, (int, float))
+            or not math.isfinite(clock_offset)
+        ):
+            raise ValueError(f"clock_offset must be a finite number of seconds, not {clock_offset!r}")
         self._seed = seed
         self._parts = parts
         self._generated = 0
@@ -119,7 +129,8 @@ class FakeIntercom:
         else:
             for ticket in tickets:
                 self.add_ticket(ticket)
-        self._window = RateWindow(rate_limit, window)
+        offset = float(clock_offset)
+        self._window = RateWindow(rate_limit, window, clock=lambda: time.time() + offset)
         self._faults = FaultPlan()
         self._log: list[Entry] = []
         self._app = web.Application()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 
 __all__ = ["UNMETERED_LIMIT", "RateWindow"]
 
@@ -18,7 +19,8 @@ class RateWindow:
     ``limit`` requests are allowed in each window of ``length`` seconds; ``None`` enforces
     nothing (the headers then report ``UNMETERED_LIMIT`` for both Limit and Remaining).
     ``X-RateLimit-Reset`` is the end of the current window rounded up: to a whole second when
-    ``length`` is whole seconds, else to the millisecond, written with three decimals.
+    ``length`` is whole seconds, else to the millisecond, written with three decimals. ``Date``
+    is ``clock``'s time, so that a fake whose clock runs off ours says so as a server would.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class RateWindow:
         else:
             limit, remaining = self.limit, max(self.limit - self._count, 0)
         return {
+            "Date": formatdate(self._clock(), usegmt=True),
             "X-RateLimit-Limit": str(limit),
             "X-RateLimit-Remaining": str(remaining),
             "X-RateLimit-Reset": reset,

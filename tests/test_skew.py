@@ -1,0 +1,116 @@
+"""``ServerClock``: the offset between the server's clock and ours, from bounds its answers set."""
+
+from __future__ import annotations
+
+import math
+from email.utils import formatdate
+
+import pytest
+
+from intercom_async._skew import FIRST_REACH, HORIZON, ServerClock
+
+T = 1_700_000_000.0
+
+
+def date(server_time: float) -> dict[str, str]:
+    return {"Date": formatdate(server_time, usegmt=True)}
+
+
+def test_with_nothing_known_our_clock_is_trusted() -> None:
+    clock = ServerClock()
+    assert clock.offset == 0.0
+    assert clock.local(T + 10) == T + 10
+
+
+def test_bounds_that_allow_our_clock_keep_it() -> None:
+    clock = ServerClock()
+    clock.answered(date(T + 0.9), T + 10, T, T + 0.5)  # offset in [-0.5, 10)
+    assert clock.offset == 0.0
+
+
+def test_a_server_ahead_is_reached_for_past_the_lower_bound() -> None:
+    clock = ServerClock()
+    clock.answered(date(T + 100.4), None, T, T + 0.3)  # offset >= 99.7
+    assert clock.offset == pytest.approx(99.7 + FIRST_REACH)
+    clock.rolled(T + 100, T + 0.2)  # a newer window came by then: offset >= 99.8
+    assert clock.offset == pytest.approx(99.8 + 2 * FIRST_REACH)
+    clock.rolled(T + 100, T + 0.2)
+    assert clock.offset == pytest.approx(99.8 + 4 * FIRST_REACH)  # the reach doubles
+
+
+def test_the_reach_stops_halfway_to_the_upper_bound() -> None:
+    clock = ServerClock()
+    clock.answered(date(T + 100.4), T + 100.06, T, T + 0.3)  # 99.7 <= offset < 100.06
+    assert clock.offset == pytest.approx(99.7 + FIRST_REACH)
+    clock.rolled(T + 100, T + 0.3)
+    clock.rolled(T + 100, T + 0.3)  # reach 4x, but half the gap is less
+    assert clock.offset == pytest.approx((99.7 + 100.06) / 2)
+
+
+def test_an_early_look_starts_the_reach_again() -> None:
+    clock = ServerClock()
+    clock.answered(date(T + 100.4), None, T, T + 0.3)
+    clock.rolled(T + 100, T + 0.3)
+    clock.rolled(T + 100, T + 0.3)
+    clock.answered({}, T + 100, T + 0.25, T + 0.35)  # sent at 0.25, that window still ran
+    clock.early()
+    assert clock.offset == pytest.approx(99.7 + FIRST_REACH / 2)  # half the gap to 99.75
+
+
+def test_a_window_still_running_after_its_reset_puts_the_server_behind() -> None:
+    clock = ServerClock()
+    clock.answered({}, T + 10, T + 10.5, T + 10.6)  # no Date: only the upper bound
+    assert clock.offset == pytest.approx(-0.5 - FIRST_REACH)
+    clock.early()  # still early: reach further down
+    assert clock.offset == pytest.approx(-0.5 - 2 * FIRST_REACH)
+    clock.rolled(T + 10, T + 10.7)  # and the next window came by 10.7
+    assert clock.offset == pytest.approx(-0.7 + FIRST_REACH * 2)
+
+
+def test_the_tightest_lower_bound_is_kept() -> None:
+    clock = ServerClock()
+    clock.answered(date(T + 100), None, T, T + 0.3)
+    clock.answered(date(T + 101), None, T, T + 1.1)
+    clock.answered(date(T + 101), None, T, T + 1.5)  # a looser bound changes nothing
+    assert clock.offset == pytest.approx(99.9 + FIRST_REACH)
+    assert clock.local(T + 200) == pytest.approx(T + 100.1 - FIRST_REACH)
+
+
+def test_a_date_proved_wrong_by_the_window_is_ignored_for_a_while() -> None:
+    clock = ServerClock()
+    clock.answered(date(T + 5), None, T, T)  # the Date says 5 s ahead ...
+    clock.answered({}, T + 1, T + 2, T + 2)  # ... but a window ending at T+1 still ran at T+2
+    assert clock.offset == pytest.approx(-1 - FIRST_REACH)
+    clock.answered(date(T + 8), None, T + 3, T + 3)  # the same lying Date: ignored
+    assert clock.offset == pytest.approx(-1 - FIRST_REACH)
+    later = T + 3 + HORIZON + 1
+    clock.answered(date(later + 5), None, later, later)  # believed again, and nothing contradicts
+    assert clock.offset == pytest.approx(5 + FIRST_REACH)
+
+
+def test_a_newer_lower_bound_beyond_a_stale_upper_one_wins() -> None:
+    clock = ServerClock()
+    clock.answered({}, T + 10, T, T)  # offset < 10
+    clock.answered(date(T + 30), None, T + 1, T + 1)  # the clock was stepped
+    assert clock.offset == pytest.approx(29 + FIRST_REACH)
+
+
+@pytest.mark.parametrize("side", ["lower", "upper"])
+def test_bounds_are_forgotten_after_the_horizon(side: str) -> None:
+    clock = ServerClock()
+    if side == "lower":
+        clock.answered(date(T + 100), None, T, T)
+    else:
+        clock.answered({}, T - 10, T, T)
+    assert clock.offset != 0.0
+    later = T + HORIZON + 1
+    clock.answered({}, None, later, later)
+    assert clock.offset == 0.0
+
+
+def test_unusable_dates_teach_nothing() -> None:
+    clock = ServerClock()
+    for value in ["yesterday", "Mon, 01 Jan 99999999999 00:00:00 GMT", ""]:
+        clock.answered({"Date": value}, None, T, T)
+    assert clock.offset == 0.0
+    assert math.isfinite(clock.local(T))
