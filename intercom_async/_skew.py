@@ -19,11 +19,13 @@ so that a clock stepped by NTP is not held against us for long) and picks the of
 - when the bounds (and ``Date``'s upper one) allow it, none: clocks are kept in step almost
   everywhere, and a ``Date``
   precise to a second must not make us late by up to a second every window;
+- else, bounds within ``PRECISION`` of each other: the lower one;
 - else ``reach`` past the lower bound, but no further than halfway to the upper one. A lower
   bound alone would make us late for good: the first request after each reset would be
   answered at the same fraction of a second, and teach nothing new. So each window that opens
-  on time doubles ``reach``, and one that opens early starts it again from ``FIRST_REACH``: a
-  clock that is far off is found in a few windows, at the cost of a 429 or two;
+  on time doubles ``reach`` (from ``FIRST_REACH``), and one that opens early drops it, so that
+  the next goes by the lower bound: a clock that is far off is found in a few windows, at the
+  cost of a 429 or two;
 - with no lower bound at all (no ``Date``), ``reach`` below the upper one, doubling with each
   window found still running.
 
@@ -41,10 +43,11 @@ from collections.abc import Mapping
 
 from ._protocol import http_date
 
-__all__ = ["FIRST_REACH", "HORIZON", "ServerClock"]
+__all__ = ["FIRST_REACH", "HORIZON", "PRECISION", "ServerClock"]
 
 HORIZON = 300.0  # seconds a bound is kept, unless a tighter one replaces it
-FIRST_REACH = 0.05  # seconds past the lower bound the first guess goes
+PRECISION = 0.05  # bounds this close: go by the lower one
+FIRST_REACH = 0.05  # seconds past a bound the first guess goes
 
 
 class ServerClock:
@@ -80,7 +83,9 @@ class ServerClock:
         if lo <= 0.0 < min(hi, self._date_hi):
             return 0.0
         if lo == -math.inf:
-            return hi - self._reach
+            return hi - max(self._reach, FIRST_REACH)
+        if hi - lo <= PRECISION:
+            return lo
         return lo + min(self._reach, (hi - lo) / 2)
 
     def local(self, server_time: float) -> float:
@@ -112,11 +117,11 @@ class ServerClock:
         """An answer that came back at ``received`` reports a window after the one ending at
         ``reset``."""
         self._raise_lo(reset - received, received, from_date=False)
-        self._reach *= 2
+        self._reach = self._reach * 2 if self._reach else FIRST_REACH
 
     def early(self) -> None:
         """A request sent into a window taken to be over found it still running."""
-        self._reach = FIRST_REACH if self._lo > -math.inf else self._reach * 2
+        self._reach = 0.0 if self._lo > -math.inf else max(self._reach, FIRST_REACH) * 2
 
     def _raise_lo(self, bound: float, now: float, *, from_date: bool) -> None:
         if bound < self._lo:

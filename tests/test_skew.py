@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from intercom_async._skew import FIRST_REACH, HORIZON, ServerClock
+from intercom_async._skew import FIRST_REACH, HORIZON, PRECISION, ServerClock
 
 T = 1_700_000_000.0
 
@@ -47,14 +47,22 @@ def test_the_reach_stops_halfway_to_the_upper_bound() -> None:
     assert clock.offset == pytest.approx((99.7 + 100.06) / 2)
 
 
-def test_an_early_look_starts_the_reach_again() -> None:
+def test_an_early_look_drops_the_reach_and_the_next_goes_by_the_lower_bound() -> None:
     clock = ServerClock()
     clock.answered(date(T + 100.4), None, T, T + 0.3)
     clock.rolled(T + 100, T + 0.3)
     clock.rolled(T + 100, T + 0.3)
-    clock.answered({}, T + 100, T + 0.25, T + 0.35)  # sent at 0.25, that window still ran
+    clock.answered({}, T + 100, T + 0.1, T + 0.35)  # sent at 0.1, that window still ran
     clock.early()
-    assert clock.offset == pytest.approx(99.7 + FIRST_REACH / 2)  # half the gap to 99.75
+    assert clock.offset == pytest.approx(99.7)  # at most 99.9: go by the lower bound
+    clock.rolled(T + 100, T + 0.4)  # on time; and the reach starts again, within the bounds
+    assert clock.offset == pytest.approx(99.7 + FIRST_REACH)
+
+
+def test_bounds_within_the_precision_go_by_the_lower() -> None:
+    clock = ServerClock()
+    clock.answered(date(T + 100.4), T + 99.7 + PRECISION - 0.01, T, T + 0.3)
+    assert clock.offset == pytest.approx(99.7)
 
 
 def test_a_window_still_running_after_its_reset_puts_the_server_behind() -> None:
