@@ -142,7 +142,7 @@ class Window:
         self._learn(reset, remaining - self.in_flight, turn.sent, received)
 
     def unanswered(self, turn: Turn, *, sent: bool) -> None:
-        """Settle ``turn``, which got no answer; ``sent``: whether it may have reached the server."""
+        """Settle ``turn``, which got no answer; ``sent``: whether the server may have seen it."""
         self.in_flight -= 1
         if sent:
             self._give_back(turn)

@@ -6,6 +6,7 @@ The window's decisions have their own tests (``test_window.py``); these check th
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from email.utils import formatdate
 
@@ -175,7 +176,7 @@ async def test_a_server_clock_an_hour_ahead_is_allowed_for() -> None:
 async def test_the_local_cap_spaces_starts_by_its_interval(rate: float) -> None:
     pacer = Pacer(max_requests_per_second=rate)
     times = [(await pacer.acquire()).sent for _ in range(11)]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1 / rate - 0.002
     assert times[-1] - times[0] < 10 / rate + 0.08  # not slower than the cap either
     assert pacer.waits == 0  # the cap is not the window

@@ -47,18 +47,20 @@ from .conftest import TOKEN, ScriptedServer, error_answer, ticket_answer
 
 @pytest.mark.parametrize("stop_after", [3, 8])
 async def test_leaving_get_many_while_the_window_is_spent_finishes(stop_after: int) -> None:
-    async with FakeIntercom(tickets=400, rate_limit=8, window=0.4, parts=1) as fake:
-        async with fake.client() as client:
-            async with asyncio.timeout(15):
-                for _ in range(6):
-                    ids = (str(n) for n in range(1, 401))
-                    seen = 0
-                    async with aclosing(client.tickets.get_many(ids, concurrency=16)) as results:
-                        async for _result in results:
-                            seen += 1
-                            if seen >= stop_after:
-                                break
-            assert client._pacer.in_flight == 0
+    async with (
+        FakeIntercom(tickets=400, rate_limit=8, window=0.4, parts=1) as fake,
+        fake.client() as client,
+    ):
+        async with asyncio.timeout(15):
+            for _ in range(6):
+                ids = (str(n) for n in range(1, 401))
+                seen = 0
+                async with aclosing(client.tickets.get_many(ids, concurrency=16)) as results:
+                    async for _result in results:
+                        seen += 1
+                        if seen >= stop_after:
+                            break
+        assert client._pacer.in_flight == 0
 
 
 async def test_an_on_result_that_raises_while_the_window_is_spent_ends_the_fetch() -> None:
@@ -66,48 +68,54 @@ async def test_an_on_result_that_raises_while_the_window_is_spent_ends_the_fetch
         if result.index == 7:
             raise LookupError("enough")
 
-    async with FakeIntercom(tickets=100, rate_limit=8, window=0.4, parts=1) as fake:
-        async with fake.client() as client:
-            for _ in range(4):
-                with pytest.raises(LookupError, match="enough"):
-                    async with asyncio.timeout(5):
-                        await client.tickets.get_all(map(str, range(1, 101)), on_result=stop)
+    async with (
+        FakeIntercom(tickets=100, rate_limit=8, window=0.4, parts=1) as fake,
+        fake.client() as client,
+    ):
+        for _ in range(4):
+            with pytest.raises(LookupError, match="enough"):
+                async with asyncio.timeout(5):
+                    await client.tickets.get_all(map(str, range(1, 101)), on_result=stop)
 
 
 # -- 2 -----------------------------------------------------------------------------------------
 
 
 async def test_requests_cancelled_while_they_wait_for_the_local_cap_are_not_leaked() -> None:
-    async with FakeIntercom(tickets=10, parts=1) as fake:
-        async with fake.client(max_requests_per_second=10) as client:
+    async with (
+        FakeIntercom(tickets=10, parts=1) as fake,
+        fake.client(max_requests_per_second=10) as client,
+    ):
 
-            async def with_a_deadline(n: int) -> None:
-                try:
-                    async with asyncio.timeout(0.5):
-                        await client.tickets.get(str(n % 10 + 1))
-                except TimeoutError:
-                    pass
+        async def with_a_deadline(n: int) -> None:
+            try:
+                async with asyncio.timeout(0.5):
+                    await client.tickets.get(str(n % 10 + 1))
+            except TimeoutError:
+                pass
 
-            tasks = []
-            for n in range(60):  # 20 a second against a cap of 10: most miss their deadline
-                tasks.append(asyncio.create_task(with_a_deadline(n)))
-                await asyncio.sleep(0.05)
-            await asyncio.gather(*tasks)
-            await asyncio.sleep(0.5)
-            assert client._pacer.in_flight == 0
-            await asyncio.wait_for(client.tickets.get("1"), 1)  # the idle client still works
+        tasks = []
+        for n in range(60):  # 20 a second against a cap of 10: most miss their deadline
+            tasks.append(asyncio.create_task(with_a_deadline(n)))
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(0.5)
+        assert client._pacer.in_flight == 0
+        await asyncio.wait_for(client.tickets.get("1"), 1)  # the idle client still works
 
 
 async def test_leaving_get_many_under_a_local_cap_leaks_nothing() -> None:
-    async with FakeIntercom(tickets=10, parts=1) as fake:
-        async with fake.client(max_requests_per_second=20) as client:
-            for _ in range(5):
-                async with aclosing(client.tickets.get_many(map(str, range(1, 11)))) as results:
-                    async for _result in results:
-                        break
-            assert client._pacer.in_flight == 0
-            assert client._pacer.queued == 0
-            await asyncio.wait_for(client.tickets.get("1"), 1)
+    async with (
+        FakeIntercom(tickets=10, parts=1) as fake,
+        fake.client(max_requests_per_second=20) as client,
+    ):
+        for _ in range(5):
+            async with aclosing(client.tickets.get_many(map(str, range(1, 11)))) as results:
+                async for _result in results:
+                    break
+        assert client._pacer.in_flight == 0
+        assert client._pacer.queued == 0
+        await asyncio.wait_for(client.tickets.get("1"), 1)
 
 
 # -- 3 -----------------------------------------------------------------------------------------
@@ -309,9 +317,10 @@ async def test_an_invalid_url_is_not_retried() -> None:
 def self_signed(tmp_path: Path) -> ssl.SSLContext:
     """A server-side TLS context with a self-signed certificate no client trusts."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    command += ["-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)]
     subprocess.run(  # noqa: S603
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]  # noqa: S607
-        + ["-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        command,
         check=True,
         capture_output=True,
     )
@@ -340,7 +349,7 @@ async def tls_server(self_signed: ssl.SSLContext) -> AsyncIterator[tuple[str, li
 async def test_a_certificate_error_is_not_retried(tls_server: tuple[str, list[str]]) -> None:
     base_url, seen = tls_server
     async with IntercomClient(TOKEN, base_url=base_url, retry=RetryPolicy.no_wait()) as client:
-        with pytest.raises(TransportError, match="[Cc]ertificate") as info:
+        with pytest.raises(TransportError, match=r"[Cc]ertificate") as info:
             await client.tickets.get("1")
     assert info.value.retryable is False
     assert client.stats.retries == 0
@@ -360,12 +369,11 @@ async def test_get_many_closes_the_async_ids_iterator_it_stops_reading() -> None
         finally:
             closed.set()  # a database cursor would be released here
 
-    async with FakeIntercom(tickets=10, parts=1) as fake:
-        async with fake.client() as client:
-            async with aclosing(client.tickets.get_many(ids(), concurrency=4)) as results:
-                async for _result in results:
-                    break
-            assert closed.is_set()  # at once, not when the garbage collector gets to it
+    async with FakeIntercom(tickets=10, parts=1) as fake, fake.client() as client:
+        async with aclosing(client.tickets.get_many(ids(), concurrency=4)) as results:
+            async for _result in results:
+                break
+        assert closed.is_set()  # at once, not when the garbage collector gets to it
 
 
 async def test_get_many_closes_a_sync_generator_it_stops_reading() -> None:
@@ -378,9 +386,8 @@ async def test_get_many_closes_a_sync_generator_it_stops_reading() -> None:
         finally:
             closed = True
 
-    async with FakeIntercom(tickets=10, parts=1) as fake:
-        async with fake.client() as client:
-            async with aclosing(client.tickets.get_many(ids(), concurrency=4)) as results:  # type: ignore[arg-type]
-                async for _result in results:
-                    break
-            assert closed
+    async with FakeIntercom(tickets=10, parts=1) as fake, fake.client() as client:
+        async with aclosing(client.tickets.get_many(ids(), concurrency=4)) as results:  # type: ignore[arg-type]
+            async for _result in results:
+                break
+        assert closed

@@ -23,6 +23,7 @@ promises:
 from __future__ import annotations
 
 import math
+import os
 from email.utils import formatdate
 
 import attrs
@@ -201,5 +202,9 @@ class WindowMachine(RuleBasedStateMachine):
             assert self.window.in_flight > 0
 
 
-WindowMachine.TestCase.settings = settings(max_examples=int(__import__("os").environ.get("MACHINE_EXAMPLES", "200")), stateful_step_count=50, deadline=None)
+# MACHINE_EXAMPLES=5000 makes a longer search than the suite's.
+EXAMPLES = int(os.environ.get("MACHINE_EXAMPLES", "200"))
+WindowMachine.TestCase.settings = settings(
+    max_examples=EXAMPLES, stateful_step_count=50, deadline=None
+)
 TestWindowMachine = WindowMachine.TestCase

@@ -115,7 +115,9 @@ class FakeIntercom:
             or not isinstance(clock_offset, (int, float))
             or not math.isfinite(clock_offset)
         ):
-            raise ValueError(f"clock_offset must be a finite number of seconds, not {clock_offset!r}")
+            raise ValueError(
+                f"clock_offset must be a finite number of seconds, not {clock_offset!r}"
+            )
         self._seed = seed
         self._parts = parts
         self._generated = 0
