@@ -65,13 +65,13 @@ def run_get(settings: Settings, ticket_id: str, *, pretty: bool) -> int:
     """``intercom-async get ID``: print the ticket as JSON; the exit status says how it went."""
     if not ticket_id.strip():
         raise UsageProblem("the ticket id is empty")
+    out = binary_stdout()  # a closed stdout is an error before the request, not after
     client = make_client(settings)
     try:
         ticket = asyncio.run(_get_one(client, ticket_id))
     except IntercomError as exc:
         say(f"error: {exc}")
         return exit_status(exc)
-    out = binary_stdout()
     out.write(json_line(to_dict(ticket), pretty=pretty))
     out.flush()
     return EXIT_OK
