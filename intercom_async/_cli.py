@@ -3,8 +3,9 @@ entry point, which checks for click and rich (the ``cli`` extra; without them it
 install and returns 2), runs the commands of ``_cli_commands`` and turns how they ended into the
 exit status: 0 success; 1 a failure (a server or transport error, some tickets not fetched); 2
 bad usage or input; 3 ticket not found; 4 authentication or permission refused; 130 interrupted
-(Ctrl-C). click and rich are imported only once ``main()`` runs, so the SDK never needs them,
-and the access token is never printed.
+(Ctrl-C). A closed stdout or stderr is dealt with by ``_cli_streams``. click and rich are
+imported only once ``main()`` runs, so the SDK never needs them, and the access token is never
+printed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from ._cli_commands import build_cli
 from ._cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageProblem, say
 from ._cli_output import silence_stdout
+from ._cli_streams import usable_streams
 
 __all__ = ["main"]
 
@@ -26,6 +28,11 @@ INSTALL_HINT = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit status."""
+    with usable_streams():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         import click
         import rich  # noqa: F401

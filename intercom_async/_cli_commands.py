@@ -8,6 +8,7 @@ status.
 from __future__ import annotations
 
 import logging
+import math
 from typing import TYPE_CHECKING
 
 from ._cli_client import Settings
@@ -23,6 +24,22 @@ if TYPE_CHECKING:
 __all__ = ["build_cli"]
 
 _LOG = logging.getLogger("intercom_async")
+
+# The bounds of the numeric options: past them a value is a mistake, or would exhaust memory,
+# file descriptors or the patience of whoever waits (a usage error, status 2).
+MAX_TIMEOUT = 86_400  # seconds: a day for one attempt
+MAX_ATTEMPTS = 100  # the retry policy's max_delay (60 s) ends retries well before
+MAX_CONCURRENCY = 1000  # a connection, and a file descriptor, each
+MAX_DEMO_TICKETS = 1_000_000  # some 30 minutes under the demo's rate limit
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """Refuse ``nan`` (which passes every range check) and the infinities, as a usage error."""
+    if not math.isfinite(value):
+        import click
+
+        raise click.BadParameter(f"{value} is not a finite number.", ctx, param)
+    return value
 
 
 class _StderrHandler(logging.Handler):
@@ -71,7 +88,8 @@ def build_cli() -> click.Group:
     )
     @click.option(
         "--timeout",
-        type=click.FloatRange(min=0, min_open=True),
+        type=click.FloatRange(min=0, min_open=True, max=MAX_TIMEOUT),
+        callback=_finite,
         default=30.0,
         show_default=True,
         metavar="SECONDS",
@@ -79,7 +97,7 @@ def build_cli() -> click.Group:
     )
     @click.option(
         "--max-attempts",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_ATTEMPTS),
         default=5,
         show_default=True,
         metavar="N",
@@ -141,7 +159,7 @@ def build_cli() -> click.Group:
     @output_option
     @click.option(
         "--concurrency",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_CONCURRENCY),
         default=32,
         show_default=True,
         help="Requests in flight at most.",
@@ -177,14 +195,14 @@ def build_cli() -> click.Group:
     @cli.command("demo")
     @click.option(
         "--tickets",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_DEMO_TICKETS),
         default=3000,
         show_default=True,
         help="Tickets the fake serves.",
     )
     @click.option(
         "--concurrency",
-        type=click.IntRange(min=1),
+        type=click.IntRange(min=1, max=MAX_CONCURRENCY),
         default=32,
         show_default=True,
         help="Requests in flight at most.",

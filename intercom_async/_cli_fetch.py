@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from ._cli_client import Settings, make_client
@@ -65,13 +65,13 @@ def run_get(settings: Settings, ticket_id: str, *, pretty: bool) -> int:
     """``intercom-async get ID``: print the ticket as JSON; the exit status says how it went."""
     if not ticket_id.strip():
         raise UsageProblem("the ticket id is empty")
+    out = binary_stdout()  # a closed stdout is an error before the request, not after
     client = make_client(settings)
     try:
         ticket = asyncio.run(_get_one(client, ticket_id))
     except IntercomError as exc:
         say(f"error: {exc}")
         return exit_status(exc)
-    out = binary_stdout()
     out.write(json_line(to_dict(ticket), pretty=pretty))
     out.flush()
     return EXIT_OK
@@ -86,7 +86,7 @@ async def _refresh_progress(progress: LiveProgress, tally: Tally, client: Interc
 
 async def fetch_into(
     client: IntercomClient,
-    ids: Iterator[str],
+    ids: Iterable[str] | AsyncIterable[str],
     *,
     sink: IO[bytes],
     tally: Tally,
@@ -143,19 +143,26 @@ def run_bulk(
 ) -> int:
     """Run ``fetch(tally, progress)`` (a coroutine function) under a progress bar, then sum up.
 
-    The summary goes to stderr whatever happens: done, failed, interrupted. Returns 130 when
+    The summary goes to stderr whatever happens: done, failed, interrupted, or the ids could
+    not be read (a ``UsageProblem``, raised once the summary is out), unless that happened
+    before any id was dealt with: then the error line says it all. Returns 130 when
     interrupted, 1 when a ticket failed or could not be written, else 0.
     """
     from ._cli_progress import LiveProgress, print_summary
 
+    summarize = True
     try:
         with LiveProgress(tally, enabled=show_progress, description=title) as progress:
             asyncio.run(fetch(tally, progress))
     except KeyboardInterrupt:  # a second Ctrl-C, or one before the fetch began
         tally.interrupted = True
+    except UsageProblem:
+        summarize = tally.done > 0 or tally.interrupted
+        raise
     finally:
         tally.stop()
-        print_summary(tally, title=f"{PROG} {title}", table=sys.stderr.isatty())
+        if summarize:
+            print_summary(tally, title=f"{PROG} {title}", table=sys.stderr.isatty())
     if tally.output_failed and not tally.interrupted:
         silence_stdout()
     if tally.interrupted:

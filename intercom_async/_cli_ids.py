@@ -1,23 +1,23 @@
 """The ticket ids of ``get-many``: its arguments, or a file (``-``: stdin) read lazily line by
-line, blank lines skipped, so that a million ids cost no memory. A regular file can be counted
-first, for the progress bar's total. No ids at all, or an unreadable file, is a
-``UsageProblem``.
+line off the event loop (``IdReader``), blank lines skipped, so that a million ids cost no
+memory and a pipe that is still being written to streams. A regular file can be counted first,
+for the progress bar's total. No ids at all, or an unreadable file, is a ``UsageProblem``:
+at once for what can be checked without reading, else when the fetch reads the ids.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import itertools
 import os
 import stat
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import IO
 
 import attrs
 
 from ._cli_common import UsageProblem, why
+from ._cli_reader import IdReader
 
 __all__ = ["IdSource", "open_ids"]
 
@@ -26,19 +26,8 @@ __all__ = ["IdSource", "open_ids"]
 class IdSource:
     """Ticket ids to fetch, read lazily, and how many there are when that is known."""
 
-    ids: Iterator[str]
+    ids: Iterable[str] | AsyncIterable[str]
     total: int | None
-
-
-def _read_lines(stream: IO[str], name: str) -> Iterator[str]:
-    """The ids in ``stream``, one a line, blank lines skipped, read as they are needed."""
-    try:
-        for line in stream:
-            ticket_id = line.strip()
-            if ticket_id:
-                yield ticket_id
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageProblem(f"cannot read ids from {name}: {why(exc)}") from None
 
 
 def _count_ids(path: str) -> int | None:
@@ -52,13 +41,24 @@ def _count_ids(path: str) -> int | None:
         return None
 
 
+def _open_stdin() -> IO[bytes]:
+    """Standard input's file descriptor, unbuffered, left open when the stream is closed."""
+    try:
+        fd = sys.stdin.fileno()  # sys.stdin is None when the shell closed it (<&-)
+        return open(fd, "rb", buffering=0, closefd=False)
+    except (AttributeError, OSError, ValueError):
+        raise UsageProblem("no standard input to read ticket ids from") from None
+
+
 def open_ids(
     args: Sequence[str], ids_file: str | None, stack: contextlib.ExitStack, *, count: bool
 ) -> IdSource:
     """The ids of ``get-many``: its arguments, or ``ids_file`` (``-``: stdin) line by line.
 
-    A file is read lazily; ``count`` makes a first pass over a regular file for the total.
-    No ids at all, or an unreadable file, is a ``UsageProblem``.
+    A file is read lazily, off the event loop, and stops being read when ``stack`` closes;
+    ``count`` makes a first pass over a regular file for the total. No ids at all, or an
+    unreadable file, is a ``UsageProblem``: raised here if opening the file fails, else by the
+    iteration.
     """
     if list(args) == ["-"] and ids_file is None:
         args, ids_file = (), "-"
@@ -74,20 +74,14 @@ def open_ids(
                 raise UsageProblem(f"ticket id #{position} is empty")
         return IdSource(iter(args), len(args))
     if ids_file == "-":
-        if sys.stdin is None or not hasattr(sys.stdin, "buffer"):
-            raise UsageProblem("no standard input to read ticket ids from")
-        name = "standard input"
-        stream: IO[str] = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
-        total = None
+        name, stream, total = "standard input", _open_stdin(), None
     else:
         name = repr(ids_file)
         try:
-            stream = stack.enter_context(open(ids_file, encoding="utf-8-sig"))  # noqa: SIM115
+            stream = open(ids_file, "rb", buffering=0)  # noqa: SIM115 - the reader closes it
         except OSError as exc:
             raise UsageProblem(f"cannot read ids file {name}: {why(exc)}") from None
         total = _count_ids(ids_file) if count else None
-    lines = _read_lines(stream, name)
-    first = next(lines, None)
-    if first is None:
-        raise UsageProblem(f"no ticket ids in {name}")
-    return IdSource(itertools.chain((first,), lines), total)
+    reader = IdReader(stream, name)
+    stack.callback(reader.close)
+    return IdSource(reader, total)

@@ -44,7 +44,7 @@ def failure_record(result: TicketResult) -> dict[str, Any]:
 def binary_stdout() -> IO[bytes]:
     """Stdout's bytes, once whatever text is pending has been flushed."""
     sys.stdout.flush()
-    buffer = getattr(sys.stdout, "buffer", None)
+    buffer = getattr(sys.stdout, "buffer", None)  # a closed stdout raises a UsageProblem
     if buffer is None:  # pragma: no cover - a replaced sys.stdout without bytes underneath
         raise UsageProblem("standard output does not take bytes")
     return buffer  # type: ignore[no-any-return]
@@ -62,6 +62,6 @@ def open_output(path: str | None, stack: contextlib.ExitStack) -> IO[bytes]:
 
 def silence_stdout() -> None:
     """After a broken pipe: point stdout at /dev/null so that exiting does not fail on it."""
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(AttributeError, OSError, ValueError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

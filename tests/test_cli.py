@@ -101,7 +101,12 @@ async def cli(
         env=cli_env(token),
         cwd=ROOT,
     )
-    out, err = await asyncio.wait_for(proc.communicate(stdin), limit)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(stdin), limit)
+    except TimeoutError:  # a hung run fails the test, and does not outlive it
+        proc.kill()
+        await proc.wait()
+        raise
     assert proc.returncode is not None
     run = Run(proc.returncode, out.decode(), err.decode())
     check_clean(run.stdout, run.stderr)
@@ -287,6 +292,57 @@ async def test_click_usage_errors_are_status_2() -> None:
     run = await cli("--timeout", "0", "get", "1")
     assert run.status == 2
     assert "Invalid value for '--timeout'" in run.stderr
+
+
+HUGE = "9" * 30  # past any C integer
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        pytest.param(("--timeout", "inf", "get", "1"), "--timeout", id="timeout-inf"),
+        pytest.param(("--timeout", "-inf", "get", "1"), "--timeout", id="timeout-minus-inf"),
+        pytest.param(("--timeout", "nan", "get", "1"), "--timeout", id="timeout-nan"),
+        pytest.param(("--timeout", "1e309", "get", "1"), "--timeout", id="timeout-overflows"),
+        pytest.param(("--timeout", "86401", "get", "1"), "--timeout", id="timeout-over-a-day"),
+        pytest.param(("--max-attempts", "101", "get", "1"), "--max-attempts", id="attempts-101"),
+        pytest.param(("--max-attempts", HUGE, "get", "1"), "--max-attempts", id="attempts-huge"),
+        pytest.param(("get-many", "--concurrency", "1001", "1"), "--concurrency", id="conc-1001"),
+        pytest.param(("get-many", "--concurrency", HUGE, "1"), "--concurrency", id="conc-huge"),
+        pytest.param(("demo", "--tickets", "1000001"), "--tickets", id="demo-tickets"),
+        pytest.param(("demo", "--tickets", HUGE), "--tickets", id="demo-tickets-huge"),
+        pytest.param(("demo", "--concurrency", HUGE), "--concurrency", id="demo-concurrency"),
+    ],
+)
+async def test_numbers_out_of_range_are_usage_errors(
+    fake: FakeIntercom, args: tuple[str, ...], option: str
+) -> None:
+    run = await cli("--base-url", fake.base_url, *args, limit=10)
+    assert run.status == 2, run.stderr
+    assert run.stdout == ""
+    assert f"Error: Invalid value for '{option}'" in run.stderr_lines[-1]
+    assert fake.requests == []
+
+
+async def test_the_largest_numbers_allowed_work(fake: FakeIntercom) -> None:
+    run = await cli(
+        "--base-url",
+        fake.base_url,
+        "--timeout",
+        "86400",
+        "--max-attempts",
+        "100",
+        "get-many",
+        "--concurrency",
+        "1000",
+        "1",
+        "2",
+    )
+    assert run.status == 0, run.stderr
+    assert len(run.stdout_lines) == 2
+    demo = await cli("demo", "--tickets", "5", "--concurrency", "1000", "--seed", HUGE, token=None)
+    assert demo.status == 0, demo.stderr
+    assert demo.summary()["fetched"] == "5"
 
 
 # -- get-many --------------------------------------------------------------------------------
