@@ -224,3 +224,46 @@ async def test_ids_read_before_the_iterable_fails_still_get_their_results(
     with pytest.raises(RuntimeError, match="went away"):
         await consume()
     assert sorted(seen, key=int) == [str(i) for i in range(10)]
+
+
+class Gate:
+    """A handler that holds the answer for id ``held`` until released, and answers the rest."""
+
+    def __init__(self, held: str) -> None:
+        self.held = held
+        self.release = asyncio.Event()
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["id"] == self.held:
+            await self.release.wait()
+        return await ticket_answer()(request)
+
+
+@pytest.mark.parametrize("concurrency", [2, 3, 5])
+async def test_in_order_the_workers_go_twice_the_concurrency_past_a_slow_result(
+    server: ScriptedServer, client: IntercomClient, concurrency: int
+) -> None:
+    gate = Gate("slow")
+    server.script(gate)
+    ids = ["slow", *map(str, range(1, 40))]
+    results = client.tickets.get_many(ids, concurrency=concurrency, ordered=True)
+    first = asyncio.ensure_future(anext(results))
+    await asyncio.sleep(0.3)
+    # Results 1 to 2c-1 wait for the first; the workers stop short of the one after.
+    assert [seen.ticket_id for seen in server.seen] == ids[: 2 * concurrency]
+    assert not first.done()
+    gate.release.set()
+    assert (await first).id == "slow"
+    rest = [result.id async for result in results]
+    assert rest == ids[1:]
+
+
+async def test_one_worker_fetches_one_at_a_time_in_order(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    handler = InFlight(delay=0.005)
+    server.script(handler)
+    ids = [f"slow{i}" if i % 3 == 0 else str(i) for i in range(12)]
+    results = [r.id async for r in client.tickets.get_many(ids, concurrency=1)]
+    assert results == ids  # one worker: completion order is input order
+    assert handler.peak == 1

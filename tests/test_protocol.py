@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from intercom_async import (
     ApiError,
@@ -23,16 +26,29 @@ from intercom_async import (
 from intercom_async._protocol import (
     USER_AGENT,
     build_headers,
+    clock_skew,
     decipher_ticket,
+    http_date,
     resolve_base_url,
+    retry_after,
     retry_after_seconds,
     ticket_path,
     validate_version,
 )
+from intercom_async._ratelimit import Window
+from intercom_async._skew import ServerClock
 
 from .conftest import load
 
 JSON = {"Content-Type": "application/json"}
+HEADER_NAMES = [
+    "Date",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Content-Type",
+]
 
 
 @pytest.mark.parametrize(
@@ -244,3 +260,91 @@ def test_a_skewed_server_clock_is_allowed_for_in_waits() -> None:
     assert 4.0 <= retry_after_seconds(headers, now) <= 5.0  # type: ignore[operator]
     headers["Date"] = format_datetime(datetime.fromtimestamp(now + 1, UTC), usegmt=True)
     assert retry_after_seconds(headers, now) == 3605.0  # within tolerance: our clock is used
+
+
+def test_a_retry_after_date_is_read_on_the_server_s_clock() -> None:
+    now = 1_000_000.0
+    server_now = now - 600  # the server's clock is ten minutes behind ours
+    headers = {
+        "Date": format_datetime(datetime.fromtimestamp(server_now, UTC), usegmt=True),
+        "Retry-After": format_datetime(datetime.fromtimestamp(server_now + 30, UTC), usegmt=True),
+    }
+    assert retry_after(headers, now) == pytest.approx(29.5)  # Date is taken as mid-second
+    headers["Date"] = format_datetime(datetime.fromtimestamp(now + 600, UTC), usegmt=True)
+    assert retry_after(headers, now) == 0.0  # by that clock, the moment is long past
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"X-RateLimit-Limit": "10", "X-RateLimit-Reset": "1717000010"}, (10, None, 1717000010.0)),
+        ({"X-RateLimit-Remaining": "0"}, (None, 0, None)),
+        ({"X-RateLimit-Remaining": "7.9"}, (None, 7, None)),
+        ({"X-RateLimit-Limit": " 12 ", "X-RateLimit-Remaining": "-1"}, (12, None, None)),
+        ({"X-RateLimit-Limit": "inf", "X-RateLimit-Remaining": "nan"}, None),
+        ({"X-RateLimit-Limit": "1e300", "X-RateLimit-Reset": "-5"}, None),
+        ({"X-RateLimit-Reset": "253402300800"}, None),  # the year 10000
+        ({"X-RateLimit-Reset": "253402300799"}, (None, None, 253402300799.0)),
+        ({"X-RateLimit-Remaining": str(2**53)}, (None, 2**53, None)),
+        ({"X-RateLimit-Remaining": str(2**53 + 2)}, None),
+    ],
+)
+def test_partial_and_odd_rate_limit_headers(
+    headers: dict[str, str], expected: tuple[int | None, int | None, float | None] | None
+) -> None:
+    seen = RateLimit.from_headers(headers)
+    if expected is None:
+        assert seen is None
+        return
+    assert seen == RateLimit(*expected)
+    assert seen.reset_at is None or seen.reset_at.year <= 9999
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Sun, 06 Nov 1994 08:49:37 GMT", 784111777.0),
+        ("Sunday, 06-Nov-94 08:49:37 GMT", 784111777.0),
+        ("Sun Nov  6 08:49:37 1994", 784111777.0),
+        ("Sun, 06 Nov 1994 08:49:37 -0000", 784111777.0),
+        ("Sun, 06 Nov 1994 08:49:37 +0100", 784108177.0),
+        ("Mon, 01 Jan 99999999999 00:00:00 GMT", None),
+        ("Mon, 01 Jan 10000 00:00:00 GMT", None),
+        ("Mon, 01 Jan 2024 00:00:00 +9999", None),
+        ("soon", None),
+        ("", None),
+        ("\udcff", None),
+        (None, None),
+    ],
+)
+def test_http_dates(value: str | None, expected: float | None) -> None:
+    assert http_date(value) == expected
+
+
+@given(st.dictionaries(st.sampled_from(HEADER_NAMES), st.text(max_size=40), max_size=5))
+def test_no_header_value_raises_anything(headers: dict[str, str]) -> None:
+    now = 1_700_000_000.0
+    RateLimit.from_headers(headers)
+    for wait in (retry_after(headers, now), retry_after_seconds(headers, now)):
+        assert wait is None or (wait >= 0 and math.isfinite(wait))
+    clock_skew(headers, now)
+    clock = ServerClock()
+    clock.answered(headers, None, now, now)
+    assert math.isfinite(clock.offset)
+    window = Window()
+    window.answered(window.take(now), 429, headers, now + 0.1)
+    window.ready_at(now + 0.2)
+    with pytest.raises(ApiError):
+        decipher_ticket(429, headers, b"")
+
+
+@pytest.mark.parametrize("status", [300, 301, 304, 199, 100])
+def test_only_2xx_is_a_ticket(status: int) -> None:
+    with pytest.raises(ApiError) as info:
+        decipher_ticket(status, JSON, body("reference_example.json"))
+    assert info.value.status == status
+
+
+@pytest.mark.parametrize("status", [200, 203, 299])
+def test_any_2xx_is_a_ticket(status: int) -> None:
+    assert decipher_ticket(status, JSON, body("reference_example.json")).id == "1295"
