@@ -45,7 +45,8 @@ MUTATE_MODULES ?= intercom_async/_ratelimit.py intercom_async/_protocol.py \
 MUTATE_SURVIVORS ?= mutants/survivors.txt
 # Mutants tested at once (mutmut's default is one per core). The tests mostly wait on timers
 # (rate-limit windows, backoffs), so two per core keep the cores busy without slowing a mutant's
-# tests past their timeout (survivors took at most 1.4 x (their tests' time + 2 s); a timeout is 4 x).
+# tests past their timeout: survivors took at most 1.4 x (their tests' time + 2 s), and a
+# timeout is 4 x.
 # `make mutate` took 40 minutes on 2 cores (836 mutants).
 MUTATE_JOBS ?= 4
 
