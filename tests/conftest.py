@@ -1,4 +1,4 @@
-"""Shared fixtures: example documents and a scripted aiohttp server on 127.0.0.1."""
+"""Shared fixtures: example documents, a scripted aiohttp server on 127.0.0.1, a real Redis."""
 
 from __future__ import annotations
 
@@ -13,6 +13,14 @@ import pytest
 from aiohttp import web
 
 from intercom_async import IntercomClient, RetryPolicy
+
+# A real redis-server: the fixtures and the end-of-run note when they skipped (redis_fixture.py).
+from .redis_fixture import (  # noqa: F401 - registered with pytest by being names here
+    own_redis_server,
+    pytest_terminal_summary,
+    redis_server,
+    redis_url,
+)
 
 DATA = Path(__file__).parent / "data"
 TOKEN = "tok_Zq8-distinctive-SECRET-9f3"
