@@ -40,7 +40,8 @@ TEST_EXTRAS := test,cli,redis
 # Mutation testing: the modules whose mutants are run and scored. Add a module here when the
 # core is split (e.g. intercom_async/_pacer.py). [tool.mutmut] in pyproject.toml says which
 # tests run (and why); tools/mutation_score.py scores the results.
-MUTATE_MODULES ?= intercom_async/_ratelimit.py intercom_async/_protocol.py \
+MUTATE_MODULES ?= intercom_async/_ratelimit.py intercom_async/_skew.py \
+                  intercom_async/_pacer.py intercom_async/_protocol.py \
                   intercom_async/_retry.py intercom_async/_bulk.py
 MUTATE_SURVIVORS ?= mutants/survivors.txt
 # Mutants tested at once (mutmut's default is one per core). The tests mostly wait on timers

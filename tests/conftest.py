@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 import pytest
 from aiohttp import web
+from hypothesis import settings
 
 from intercom_async import IntercomClient, RetryPolicy
 
@@ -21,6 +22,10 @@ from .redis_fixture import (  # noqa: F401 - registered with pytest by being nam
     redis_server,
     redis_url,
 )
+
+# `make mutate` runs the tests with `--hypothesis-profile mutate`: the same examples every run,
+# so that whether a mutant is caught is the mutant's doing, not the draw's.
+settings.register_profile("mutate", derandomize=True, database=None)
 
 DATA = Path(__file__).parent / "data"
 TOKEN = "tok_Zq8-distinctive-SECRET-9f3"
