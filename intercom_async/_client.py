@@ -13,6 +13,7 @@ back, so the client is left as it was. ``aclose()`` ends every wait at once with
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 import os
 import time
@@ -35,6 +36,7 @@ from ._protocol import (
     resolve_base_url,
     validate_version,
 )
+from ._quota import Quota, QuotaSource
 from ._retry import RetryPolicy, retry_after_failure
 from ._sleep import Sleeper
 from ._tickets import Tickets
@@ -59,6 +61,11 @@ class _Token:
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("the access token is not picklable")
+
+    def digest(self) -> str:
+        """A keyed hash of the token: a name for what its clients share, that reveals nothing."""
+        key = b"intercom-async shared budget"
+        return hashlib.blake2b(self.checked().encode(), key=key, digest_size=16).hexdigest()
 
     def checked(self) -> str:
         """The token, if it is one a request can carry; else a ``ValueError`` that hides it."""
@@ -114,6 +121,9 @@ class IntercomClient:
         max_connections: the size of the connection pool the client makes for itself (unused
             when you pass ``session``).
         allow_insecure_http: allow ``http://`` to a non-loopback ``base_url``.
+        quota: a ``RedisQuota`` (``intercom_async.redis``): one rate-limit budget shared by
+            every client of the app, in any process. By default the client paces itself from
+            the headers alone.
 
     Attributes:
         tickets: the ticket endpoints (``Tickets``): ``client.tickets.get("1295")``.
@@ -136,6 +146,7 @@ class IntercomClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_connections: int = 100,
         allow_insecure_http: bool = False,
+        quota: QuotaSource | None = None,
     ) -> None:
         # From here on the token is only ever held wrapped, so that a traceback that shows this
         # frame's local variables (as error trackers do) shows no token.
@@ -166,9 +177,16 @@ class IntercomClient:
             {} if session is None else {"timeout": self._timeout, "raise_for_status": False}
         )
         self._closed = False
-        self._pacer = Pacer(
+        pacer = Pacer(
             max_requests_per_second, max_wait=self._retry.max_delay, wait=self._retry.wait
         )
+        self._pacer = pacer  # the client's own; a shared quota paces through it too
+        self._quota: Quota = pacer
+        if quota is not None:
+            if not callable(getattr(quota, "_quota_for", None)):
+                raise TypeError(f"quota must be a RedisQuota, not {type(quota).__name__}")
+            look_timeout = self._timeout.total or DEFAULT_TIMEOUT
+            self._quota = quota._quota_for(pacer, wrapped.digest(), look_timeout=look_timeout)
         self._sleeper = Sleeper(CLOSED_MESSAGE)
         self._requests = 0
         self._retries = 0
@@ -200,7 +218,7 @@ class IntercomClient:
     @property
     def rate_limit(self) -> RateLimit | None:
         """The app's rate limit as the last answer reported it (``None`` before any)."""
-        return self._pacer.last
+        return self._quota.last
 
     @property
     def stats(self) -> ClientStats:
@@ -209,7 +227,7 @@ class IntercomClient:
             requests=self._requests,
             retries=self._retries,
             rate_limited=self._rate_limited,
-            rate_limit_waits=self._pacer.waits,
+            rate_limit_waits=self._quota.waits,
         )
 
     async def __aenter__(self) -> IntercomClient:
@@ -233,10 +251,12 @@ class IntercomClient:
         if self._closed:
             return
         self._closed = True
-        self._pacer.close()
         self._sleeper.close()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
+        try:
+            await self._quota.aclose()
+        finally:
+            if self._owns_session and self._session is not None:
+                await self._session.close()
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("an IntercomClient cannot be pickled (it holds the access token)")
@@ -290,7 +310,7 @@ class IntercomClient:
 
     async def _attempt(self, path: str) -> Ticket:
         session = self._ensure_session()  # a closed client fails at once, not after its turn
-        turn = await self._pacer.acquire()
+        turn = await self._quota.acquire()
         # From here until the pacer hears what became of this request, every way out settles it.
         stage = _WAITING
         try:
@@ -307,7 +327,7 @@ class IntercomClient:
                     **self._per_request,
                 ) as response:
                     stage = _ANSWERED
-                    self._pacer.answered(turn, response.status, response.headers)
+                    self._quota.answered(turn, response.status, response.headers)
                     if response.status == 429:
                         self._rate_limited += 1
                     body = await self._read_body(response)
@@ -326,7 +346,7 @@ class IntercomClient:
             raise
         finally:
             if stage is not _ANSWERED:
-                self._pacer.unanswered(turn, sent=stage is _SENT)
+                self._quota.unanswered(turn, sent=stage is _SENT)
         return decipher_ticket(status, headers, body, reason=reason, path=path)
 
     async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:

@@ -25,7 +25,7 @@ from ._errors import ClientClosedError, RateLimitError
 from ._protocol import RateLimit
 from ._ratelimit import Turn, Window
 
-__all__ = ["Pacer"]
+__all__ = ["CLOSED_MESSAGE", "Pacer", "spent_for_too_long"]
 
 CLOSED_MESSAGE = "this IntercomClient is closed; make a new one"
 
@@ -96,6 +96,31 @@ class Pacer:
         """Requests waiting for their turn."""
         return len(self._queue)
 
+    @property
+    def window(self) -> Window:
+        """The window's state, and the server's clock as learnt from the answers."""
+        return self._window
+
+    @property
+    def wait(self) -> bool:
+        """Whether the pacer may hold requests back (``False`` under ``RetryPolicy.no_wait()``)."""
+        return self._wait
+
+    @property
+    def max_wait(self) -> float:
+        """A request held longer than this fails at once."""
+        return self._max_wait
+
+    @property
+    def follows_window(self) -> bool:
+        """Whether the window's answers hold requests back (else only the local cap does)."""
+        return self._window.follow
+
+    @follows_window.setter
+    def follows_window(self, follow: bool) -> None:
+        self._window.follow = follow
+        self._wake_head()
+
     async def acquire(self) -> Turn:
         """Wait until one more request may go, and count it as sent.
 
@@ -161,6 +186,10 @@ class Pacer:
         self._window.unanswered(turn, sent=sent)
         self._wake_head()
 
+    async def aclose(self) -> None:
+        """``close()``: the pacer holds nothing that needs awaiting."""
+        self.close()
+
     def close(self) -> None:
         """Fail every waiting request, and every later one, with ``ClientClosedError``."""
         self._closed = True
@@ -174,13 +203,17 @@ class Pacer:
             self._queue[0].future.set_result(None)
 
     def _spent_for_too_long(self, wait: float) -> RateLimitError:
-        reset = self._window.end
-        headers = {"X-RateLimit-Remaining": "0"}
-        if reset is not None:
-            headers["X-RateLimit-Reset"] = f"{reset:.3f}"
-        return RateLimitError(
-            429,
-            reason=f"Too Many Requests (the app's rate-limit window is spent for {wait:.0f}s more, "
-            f"past the retry policy's max_delay of {self._max_wait:g}s; nothing was sent)",
-            headers=headers,
-        )
+        return spent_for_too_long(wait, self._max_wait, self._window.end)
+
+
+def spent_for_too_long(wait: float, max_wait: float, reset: float | None) -> RateLimitError:
+    """The error of a request that the window would hold ``wait`` seconds, past ``max_wait``."""
+    headers = {"X-RateLimit-Remaining": "0"}
+    if reset is not None:
+        headers["X-RateLimit-Reset"] = f"{reset:.3f}"
+    return RateLimitError(
+        429,
+        reason=f"Too Many Requests (the app's rate-limit window is spent for {wait:.0f}s more, "
+        f"past the retry policy's max_delay of {max_wait:g}s; nothing was sent)",
+        headers=headers,
+    )

@@ -41,13 +41,15 @@ NO_WORD_HOLD = 1.0  # seconds a 429 with neither Retry-After nor X-RateLimit-Res
 
 
 class Turn:
-    """One request let out: when, and from which generation of the budget."""
+    """One request let out: when, from which generation of the budget, and what a shared budget
+    (a ``RedisQuota``) gave it, if one did."""
 
-    __slots__ = ("generation", "sent")
+    __slots__ = ("generation", "sent", "shared")
 
     def __init__(self, sent: float, generation: int) -> None:
         self.sent = sent
         self.generation = generation
+        self.shared: object | None = None
 
 
 class Window:
@@ -60,6 +62,7 @@ class Window:
         "budget",
         "clock",
         "end",
+        "follow",
         "generation",
         "held_until",
         "in_flight",
@@ -82,13 +85,17 @@ class Window:
         self.looking_since: float | None = None  # when we took `newest` to have passed
         self.held_until = -math.inf  # nothing goes before (Retry-After, a 429 with no word)
         self.next_start = -math.inf  # the local cap's next slot
+        self.follow = True  # False: a shared budget decides; the window only keeps learning
 
     def opens_at(self, now: float) -> float | None:
         """When the window lets the next request go, leaving the local cap aside.
 
         A time (``now`` or earlier: at once), or ``None`` when only an answer to a request in
-        flight can tell.
+        flight can tell. While the window does not ``follow`` its answers (a shared budget
+        decides), it opens at once.
         """
+        if not self.follow:
+            return now
         self._roll(now)
         if self.budget is None or self.budget > 0:
             at = now

@@ -1,0 +1,138 @@
+-- The shared rate-limit budget of one Intercom app, kept in one Redis hash (KEYS[1]) and changed
+-- only by this script, which Redis runs atomically. Each call first applies what the calling
+-- process has heard from Intercom since its last call, then, if it asks for units, grants what
+-- the window has left.
+--
+-- Times are on Intercom's clock (the calling process's estimate of it), in seconds.
+--
+-- The hash:
+--   limit   X-RateLimit-Limit, as last reported
+--   newest  the newest X-RateLimit-Reset any answer reported
+--   end     the reset of the window being paced against; absent once it is taken to be over
+--           (or before any answer): then one request at a time goes to look
+--   taken   units granted against the window (answered, in flight, or unused), raised to what
+--           Intercom says it counted; a process that dies holding units leaks them only until
+--           the window is over
+--   gen     bumped each time the units start over (a new window, a look): a unit comes back
+--           only to the generation it was granted in
+--   look    while looking: until when the look now out is given (a look lost with its process
+--           is given up at that time)
+--   held    nothing is granted before this (Retry-After, a 429 that says nothing)
+--   bare    1 when looks get answers without rate-limit headers: nothing to pace against
+--
+-- ARGV: now, want, prefetch, look_timeout, reset, limit, remaining, reset_gen, held,
+--       refund_gen, refund, released_gen, grace   ("" for none)
+-- Returns: {code, granted, until, gen, look, early, end}
+--   code 0: granted `granted` units of generation `gen` (`look` 1: the one look);
+--   code 1: wait until `until`; code 2: a look is out, ask again soon (at the latest `until`);
+--   code 3: nothing asked for. `early` 1: a look went before the window was over. `end`: the
+--   window's end, after which units granted now are no good ("" while looking).
+
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+local want = tonumber(ARGV[2])
+local prefetch = tonumber(ARGV[3])
+local look_timeout = tonumber(ARGV[4])
+local o_reset = tonumber(ARGV[5])
+local o_limit = tonumber(ARGV[6])
+local o_remaining = tonumber(ARGV[7])
+local o_gen = tonumber(ARGV[8])
+local o_held = tonumber(ARGV[9])
+local refund_gen = tonumber(ARGV[10])
+local refund = tonumber(ARGV[11])
+local released_gen = tonumber(ARGV[12])
+local grace = tonumber(ARGV[13])
+
+local s = redis.call('HMGET', key, 'limit', 'newest', 'end', 'taken', 'gen', 'look', 'held', 'bare')
+local limit = tonumber(s[1])
+local newest = tonumber(s[2])
+local wend = tonumber(s[3])
+local taken = tonumber(s[4]) or 0
+local gen = tonumber(s[5]) or 0
+local look = tonumber(s[6]) or 0
+local held = tonumber(s[7]) or 0
+local bare = tonumber(s[8]) or 0
+local early = 0
+
+-- What the process heard.
+if o_held and o_held > held then held = o_held end
+if refund and refund_gen == gen then taken = math.max(taken - refund, 0) end
+if released_gen == gen and wend == nil then
+  look = 0
+  if newest == nil then bare = 1 end
+end
+if o_reset then
+  if o_limit then limit = o_limit end
+  local counted = nil
+  if limit and o_remaining then counted = limit - o_remaining end
+  if newest == nil or o_reset > newest then
+    newest = o_reset
+    wend = o_reset
+    look = 0
+    bare = 0
+    gen = gen + 1
+    taken = counted or 0
+  elseif o_reset == newest then
+    if wend == nil then
+      if o_gen == gen then
+        -- A look went into this window, taken to be over, and Intercom still counts it.
+        wend = newest
+        look = 0
+        gen = gen + 1
+        early = 1
+        taken = counted or limit or 0
+      end
+    elseif counted and counted > taken then
+      taken = counted
+    end
+  end
+end
+
+-- What it asks for.
+local code, granted, till, is_look = 3, 0, 0, 0
+if want > 0 then
+  if held > now then
+    code, till = 1, held
+  else
+    if wend and now >= wend then
+      wend = nil
+      look = 0
+      gen = gen + 1
+      taken = 0
+    end
+    if wend == nil and bare == 0 then
+      if look > now then
+        code, till = 2, look
+      else
+        look = now + look_timeout
+        code, granted, is_look = 0, 1, 1
+      end
+    elseif wend == nil or limit == nil then
+      code, granted = 0, want
+    else
+      local budget = limit - taken
+      if budget <= 0 then
+        code, till = 1, wend
+      else
+        granted = math.min(want, budget)
+        if budget - granted >= 4 * prefetch then granted = granted + prefetch end
+        taken = taken + granted
+        code = 0
+      end
+    end
+  end
+end
+
+-- Kept until the window is over, the holds are up, and a grace period more.
+local last = math.max(now, wend or now, held, look)
+local fields = {'taken', taken, 'gen', gen, 'look', tostring(look), 'held', tostring(held), 'bare', bare}
+if limit then table.insert(fields, 'limit'); table.insert(fields, limit) end
+if newest then table.insert(fields, 'newest'); table.insert(fields, tostring(newest)) end
+if wend then
+  table.insert(fields, 'end'); table.insert(fields, tostring(wend))
+else
+  redis.call('HDEL', key, 'end')
+end
+redis.call('HSET', key, unpack(fields))
+redis.call('PEXPIRE', key, math.ceil((last - now + grace) * 1000))
+return {code, granted, tostring(till), gen, is_look, early, tostring(wend or '')}

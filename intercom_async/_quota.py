@@ -1,0 +1,51 @@
+"""``Quota``: the one small interface between the client and whatever paces its requests.
+
+The client holds one ``Quota`` and does not care which: its own ``Pacer`` (the app's window as
+this process sees it), or the ``SharedQuota`` a ``RedisQuota`` makes (one budget for every
+process of the app, with the pacer as its fallback). Each request ``acquire``s a ``Turn``
+before it goes out and settles it exactly once: ``answered`` with what came back, or
+``unanswered``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from ._pacer import Pacer
+from ._protocol import RateLimit
+from ._ratelimit import Turn
+
+__all__ = ["Quota", "QuotaSource"]
+
+
+class Quota(Protocol):
+    """What paces a client's requests."""
+
+    @property
+    def last(self) -> RateLimit | None:
+        """The rate limit as the last answer reported it."""
+
+    @property
+    def waits(self) -> int:
+        """Requests held back by the app's rate-limit window so far."""
+
+    async def acquire(self) -> Turn:
+        """Wait until one more request may go; count it as sent."""
+
+    def answered(self, turn: Turn, status: int, headers: Mapping[str, str]) -> None:
+        """Settle ``turn`` with the answer its request got."""
+
+    def unanswered(self, turn: Turn, *, sent: bool) -> None:
+        """Settle ``turn``, whose request got no answer (``sent``: it may have reached Intercom)."""
+
+    async def aclose(self) -> None:
+        """Fail every waiting request with ``ClientClosedError``, and release what is held."""
+
+
+class QuotaSource(Protocol):
+    """What ``IntercomClient(quota=...)`` takes: something that makes a client's ``Quota``."""
+
+    def _quota_for(self, pacer: Pacer, app: str, *, look_timeout: float) -> Quota:
+        """The ``Quota`` of one client: ``pacer`` is its own, ``app`` names its budget, and a
+        request that looks at a new window is given up after ``look_timeout`` seconds."""

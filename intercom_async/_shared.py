@@ -1,0 +1,432 @@
+"""``SharedQuota``: one rate-limit budget for every process of an app, kept in a store (Redis).
+
+Every process that uses the same app (token) takes its units from one budget, so that together
+they send no more than the window has left, and one 429 holds them all. Talking to the store
+costs a round trip, so it is done in bulk: a process asks for as many units as it has requests
+waiting (a few more when the window has plenty), hands them out itself, and carries what it
+heard from Intercom (the newest window, a 429's hold, units back) on its next call; only news
+the others need at once (a 429, a new window, a look that got no word) calls at once.
+
+The store is help, never a single point of failure. A call that fails or takes longer than
+``timeout`` turns the store off for this process: one WARNING, the waiting requests go, and the
+client's own pacer (which heard every answer all along) paces alone. In the background the store
+is tried again, and when it answers, one WARNING says so and the shared budget takes over again.
+
+The local pacer still runs in front of the shared budget: it keeps the local cap
+(``max_requests_per_second``), the order of the queue, the server's clock and ``rate_limit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Mapping
+from typing import Protocol
+
+import attrs
+
+from ._errors import ClientClosedError
+from ._pacer import CLOSED_MESSAGE, Pacer, spent_for_too_long
+from ._protocol import RateLimit, retry_after
+from ._ratelimit import NO_WORD_HOLD, Turn
+from ._sleep import Sleeper
+
+__all__ = ["Claim", "Outbox", "SharedQuota", "Store", "SyncRequest", "SyncResult"]
+
+logger = logging.getLogger("intercom_async")
+
+POLL = 0.02  # seconds between asks while another process's look is out
+PREFETCH = 4  # units asked for beyond those wanted, when the window has plenty
+RETRY_FIRST, RETRY_MAX = 0.5, 8.0  # seconds between tries of a store that is down
+
+
+@attrs.frozen
+class Claim:
+    """What the shared budget gave one request: a unit of generation ``gen``, or its one look."""
+
+    gen: int
+    look: bool = False
+
+
+@attrs.frozen
+class SyncRequest:
+    """One call to the store: what this process heard, and how many units it wants."""
+
+    now: float  # Intercom's time, as this process reckons it
+    want: int
+    prefetch: int
+    look_timeout: float
+    reset: float | None = None  # the newest window heard of, and what it had left
+    limit: int | None = None
+    remaining: int | None = None
+    reset_gen: int | None = None  # the generation of the unit whose answer said it
+    held: float | None = None  # nothing before this (Intercom's time)
+    refund_gen: int | None = None  # units of that generation never sent
+    refund: int = 0
+    released_gen: int | None = None  # the look of that generation got no word
+
+
+@attrs.frozen
+class SyncResult:
+    """The store's answer (see ``_budget.lua``)."""
+
+    code: int  # GRANTED, WAIT, NEWS, or UPDATED
+    granted: int
+    until: float
+    gen: int
+    look: bool
+    early: bool
+    end: float | None = None  # the window's end (Intercom's time): units granted are good until
+
+
+GRANTED, WAIT, NEWS, UPDATED = 0, 1, 2, 3
+
+
+class Store(Protocol):
+    """Where the shared budget lives."""
+
+    async def sync(self, request: SyncRequest) -> SyncResult:
+        """Apply what ``request`` heard, and grant it what it wants if it may have it."""
+
+    async def aclose(self) -> None:
+        """Let go of the connection, if it is ours."""
+
+    async def reset(self) -> None:
+        """Drop the connections that a failure may have left broken."""
+
+    def describe(self, error: BaseException) -> str:
+        """What went wrong with the store, in a few words, for a log line."""
+
+
+class Outbox:
+    """What this process heard from Intercom and the others have not, until its next call."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.reset: float | None = None
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.reset_gen: int | None = None
+        self.held: float | None = None
+        self.refunds: dict[int, int] = {}
+        self.released_gen: int | None = None
+        self.urgent = False
+
+    def answered(
+        self, claim: Claim, status: int, headers: Mapping[str, str], server_now: float
+    ) -> None:
+        """Note the answer to a request that had ``claim``; ``server_now``: Intercom's time."""
+        seen = RateLimit.from_headers(headers)
+        reset = seen.reset if seen is not None else None
+        remaining = seen.remaining if seen is not None else None
+        if status == 429:
+            remaining = 0
+            wait = retry_after(headers, time.time())
+            if wait is not None:
+                self._hold(server_now + wait)
+            elif reset is None:
+                self._hold(server_now + NO_WORD_HOLD)
+            self.urgent = True
+        if reset is None or remaining is None:
+            if claim.look:  # the look learnt nothing: let another go
+                self.released_gen, self.urgent = claim.gen, True
+            return
+        if self.reset is None or reset > self.reset:
+            self.reset, self.remaining, self.reset_gen = reset, remaining, claim.gen
+            self.urgent = True  # a window the others may not know of yet
+        elif reset == self.reset and self.remaining is not None:
+            self.remaining = min(self.remaining, remaining)
+        if seen is not None and seen.limit is not None:
+            self.limit = seen.limit
+        if claim.look:
+            self.urgent = True
+
+    def unanswered(self, claim: Claim, *, sent: bool) -> None:
+        """Note a request that had ``claim`` and got no answer."""
+        if not sent:
+            self.refunds[claim.gen] = self.refunds.get(claim.gen, 0) + 1
+        elif claim.look:
+            self.released_gen, self.urgent = claim.gen, True
+
+    def request(self, now: float, want: int, prefetch: int, look_timeout: float) -> SyncRequest:
+        """A call carrying what was heard (and emptying the outbox)."""
+        refund_gen, refund = max(self.refunds.items(), default=(None, 0))
+        request = SyncRequest(
+            now=now,
+            want=want,
+            prefetch=prefetch,
+            look_timeout=look_timeout,
+            reset=self.reset,
+            limit=self.limit,
+            remaining=self.remaining,
+            reset_gen=self.reset_gen,
+            held=self.held,
+            refund_gen=refund_gen,
+            refund=refund,
+            released_gen=self.released_gen,
+        )
+        self.clear()
+        return request
+
+    def _hold(self, until: float) -> None:
+        self.held = until if self.held is None else max(self.held, until)
+
+
+class SharedQuota:
+    """A client's ``Quota`` under a shared budget, with its own ``Pacer`` as the fallback."""
+
+    def __init__(
+        self, pacer: Pacer, store: Store, *, timeout: float, look_timeout: float, name: str
+    ) -> None:
+        self._pacer = pacer
+        self._store = store
+        self._timeout = timeout
+        self._look_timeout = look_timeout
+        self._name = name
+        self._outbox = Outbox()
+        self._gen: int | None = None  # the generation of the units in hand
+        self._in_hand = 0  # units granted to this process and not yet given to a request
+        self._good_until = math.inf  # our clock: when the units in hand go stale
+        self._waiting: deque[asyncio.Future[Claim | None]] = deque()
+        self._syncing: asyncio.Task[None] | None = None
+        self._retrying: asyncio.Task[None] | None = None
+        self._sleeper = Sleeper(CLOSED_MESSAGE)
+        self._up = True
+        self._closed = False
+        self._shared_waits = 0
+        pacer.follows_window = False
+
+    @property
+    def last(self) -> RateLimit | None:
+        return self._pacer.last
+
+    @property
+    def waits(self) -> int:
+        return self._pacer.waits + self._shared_waits
+
+    @property
+    def shared(self) -> bool:
+        """Whether the shared budget is in use (else the store is down: local pacing)."""
+        return self._up
+
+    async def acquire(self) -> Turn:
+        turn = await self._pacer.acquire()
+        if not self._up:
+            return turn
+        try:
+            turn.shared = await self._claim()
+        except BaseException:
+            self._pacer.unanswered(turn, sent=False)
+            raise
+        return turn
+
+    def answered(self, turn: Turn, status: int, headers: Mapping[str, str]) -> None:
+        self._pacer.answered(turn, status, headers)
+        claim = turn.shared
+        if not isinstance(claim, Claim) or not self._up:
+            return
+        self._outbox.answered(claim, status, headers, self._now())
+        if self._outbox.urgent:
+            self._kick()
+
+    def unanswered(self, turn: Turn, *, sent: bool) -> None:
+        self._pacer.unanswered(turn, sent=sent)
+        claim = turn.shared
+        if not isinstance(claim, Claim) or not self._up:
+            return
+        if not sent and claim.gen == self._gen and not claim.look:
+            self._in_hand += 1  # back in hand: the next request here takes it
+            self._hand_out()
+            return
+        self._outbox.unanswered(claim, sent=sent)
+        if self._outbox.urgent:
+            self._kick()
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._sleeper.close()
+        await self._pacer.aclose()
+        for future in self._waiting:
+            if not future.done():
+                future.set_exception(ClientClosedError(CLOSED_MESSAGE))
+        for task in (self._syncing, self._retrying):
+            if task is not None:
+                task.cancel()
+        tasks = [task for task in (self._syncing, self._retrying) if task is not None]
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._up and self._gen is not None and self._in_hand:  # give back what is unused
+            self._outbox.refunds[self._gen] = self._outbox.refunds.get(self._gen, 0) + self._in_hand
+            self._in_hand = 0
+            with contextlib.suppress(Exception):  # at worst they expire with their window
+                await self._call(self._outbox.request(self._now(), 0, 0, self._look_timeout))
+        await self._store.aclose()
+
+    # -- claims ------------------------------------------------------------------------------
+
+    async def _claim(self) -> Claim | None:
+        if self._closed:
+            raise ClientClosedError(CLOSED_MESSAGE)
+        if self._in_hand and not self._waiting:
+            if time.time() < self._good_until:
+                self._in_hand -= 1
+                assert self._gen is not None
+                return Claim(self._gen)
+            self._in_hand = 0  # granted for a window that is over by now
+        future: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        self._kick()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                claim = future.result()  # given to us as we were cancelled: give it back
+                if claim is not None and claim.gen == self._gen and not claim.look:
+                    self._in_hand += 1
+                    self._hand_out()
+            raise
+        finally:
+            if future in self._waiting:
+                self._waiting.remove(future)
+
+    def _hand_out(self) -> None:
+        if time.time() >= self._good_until:
+            self._in_hand = 0  # granted for a window that is over by now
+        while self._in_hand and self._waiting:
+            future = self._waiting.popleft()
+            if not future.done():
+                self._in_hand -= 1
+                assert self._gen is not None
+                future.set_result(Claim(self._gen))
+
+    def _release_all(self, error: BaseException | None = None) -> None:
+        while self._waiting:
+            future = self._waiting.popleft()
+            if not future.done():
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error)
+
+    def _kick(self) -> None:
+        if self._closed or not self._up:
+            return
+        if self._syncing is None or self._syncing.done():
+            self._syncing = asyncio.get_running_loop().create_task(
+                self._sync(), name=f"intercom_async shared budget {self._name}"
+            )
+
+    async def _sync(self) -> None:
+        """Talk to the store until no request waits and nothing urgent is left to say."""
+        counted: set[int] = set()
+        while not self._closed and self._up and (self._waiting or self._outbox.urgent):
+            want = len(self._waiting)
+            request = self._outbox.request(self._now(), want, PREFETCH, self._look_timeout)
+            try:
+                result = await self._call(request)
+            except Exception as error:  # any failure of the store: go local
+                self._go_local(error)
+                return
+            self._take(result)
+            if not self._waiting or result.code == GRANTED:
+                continue
+            if not self._pacer.wait:  # RetryPolicy.no_wait(): never hold a request back
+                self._release_all()
+                continue
+            for future in self._waiting:
+                if id(future) not in counted:
+                    counted.add(id(future))
+                    self._shared_waits += 1
+            await self._pause(result)
+
+    async def _pause(self, result: SyncResult) -> None:
+        """Wait as the store said: until a time, or a moment while another's look is out."""
+        local_until = self._pacer.window.clock.local(result.until)
+        wait = local_until - time.time()
+        if result.code == WAIT and wait > self._pacer.max_wait:
+            error = spent_for_too_long(wait, self._pacer.max_wait, result.until)
+            self._release_all(error)
+            return
+        if result.code == NEWS:
+            wait = min(max(wait, 0.0), POLL)
+        try:
+            await self._sleeper.sleep(max(wait, 0.0))
+        except ClientClosedError:
+            return
+
+    def _take(self, result: SyncResult) -> None:
+        if result.early:
+            self._pacer.window.clock.early()
+        if result.gen != self._gen:
+            self._gen, self._in_hand = result.gen, 0
+        self._good_until = math.inf
+        if result.end is not None:
+            self._good_until = self._pacer.window.clock.local(result.end)
+        if result.code != GRANTED:
+            return
+        if result.look:
+            while self._waiting:
+                future = self._waiting.popleft()
+                if not future.done():
+                    future.set_result(Claim(result.gen, look=True))
+                    break
+            return
+        self._in_hand += result.granted
+        self._hand_out()
+
+    async def _call(self, request: SyncRequest) -> SyncResult:
+        async with asyncio.timeout(self._timeout):
+            return await self._store.sync(request)
+
+    def _now(self) -> float:
+        """Intercom's time now, as this process reckons it."""
+        clock = self._pacer.window.clock
+        return time.time() + clock.offset
+
+    # -- outages -----------------------------------------------------------------------------
+
+    def _go_local(self, error: BaseException) -> None:
+        self._up = False
+        self._pacer.follows_window = True
+        self._gen, self._in_hand = None, 0
+        self._outbox.clear()
+        what = "timed out" if isinstance(error, TimeoutError) else self._store.describe(error)
+        logger.warning(
+            "the shared rate-limit budget (%s) is unavailable (%s); this client paces itself "
+            "alone until Redis answers again",
+            self._name,
+            what,
+        )
+        self._release_all()
+        if not self._closed:
+            self._retrying = asyncio.get_running_loop().create_task(
+                self._retry(), name=f"intercom_async shared budget {self._name} retry"
+            )
+
+    async def _retry(self) -> None:
+        pause = RETRY_FIRST
+        with contextlib.suppress(Exception):
+            await self._store.reset()
+        while not self._closed:
+            try:
+                await self._sleeper.sleep(pause)
+                await self._call(SyncRequest(self._now(), 0, 0, self._look_timeout))
+            except ClientClosedError:
+                return
+            except Exception:  # still down
+                pause = min(pause * 2, RETRY_MAX)
+                continue
+            self._up = True
+            self._pacer.follows_window = False
+            logger.warning(
+                "the shared rate-limit budget (%s) is back; this client shares it again",
+                self._name,
+            )
+            return
