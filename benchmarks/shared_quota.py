@@ -157,7 +157,8 @@ def _run(
 ) -> dict[str, Any]:
     """One run: the fake, N workers started together, and what they all did."""
     server = _python("--serve", str(tickets), str(limit), str(window))
-    assert server.stdin is not None and server.stdout is not None
+    assert server.stdin is not None
+    assert server.stdout is not None
     base_url = server.stdout.readline().split()[1]
     app = f"bench-{uuid.uuid4().hex[:8]}"
     share = tickets // processes

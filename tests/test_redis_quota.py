@@ -116,7 +116,7 @@ async def test_the_budget_is_named_by_a_hash_of_the_token_and_never_holds_it(
             await fetch_all(fake.client(quota=RedisQuota(redis_url)), 1, 30)
         await asyncio.sleep(0.2)
         recording.cancel()
-    keys = [key.decode() for key in await redis.keys("*")]
+    keys = [key.decode() if isinstance(key, bytes) else key for key in await redis.keys("*")]
     stored = [str(await redis.hgetall(key)) for key in keys]
     await redis.aclose()
     assert len(keys) == 1
@@ -265,7 +265,7 @@ async def test_no_log_line_per_request(redis_url: str, caplog: pytest.LogCapture
 def start_worker(
     base_url: str, first: int, last: int, redis_url: str, app: str
 ) -> subprocess.Popen[str]:
-    worker = subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(  # noqa: S603
         [
             sys.executable,
             "-m",
@@ -282,7 +282,6 @@ def start_worker(
         text=True,
         cwd=ROOT,
     )
-    return worker
 
 
 async def ready(worker: subprocess.Popen[str]) -> None:
