@@ -37,7 +37,8 @@ from ._sleep import Sleeper
 
 __all__ = ["Claim", "Outbox", "SharedQuota", "Store", "SyncRequest", "SyncResult"]
 
-logger = logging.getLogger("intercom_async")
+# Outages and recoveries of the store; a child of the "intercom_async" logger.
+logger = logging.getLogger("intercom_async.quota")
 
 POLL = 0.02  # seconds between asks while another process's look is out
 PREFETCH = 4  # units asked for beyond those wanted, when the window has plenty
