@@ -152,10 +152,25 @@ def _python(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def _redis_calls(redis_url: str | None) -> int:
+    """How many scripts the Redis has run so far (EVALSHA and EVAL)."""
+    if redis_url is None:
+        return 0
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
+    finally:
+        client.close()
+    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
+
+
 def _run(
     processes: int, tickets: int, limit: int, window: float, redis_url: str | None
 ) -> dict[str, Any]:
     """One run: the fake, N workers started together, and what they all did."""
+    calls = _redis_calls(redis_url)
     server = _python("--serve", str(tickets), str(limit), str(window))
     assert server.stdin is not None
     assert server.stdout is not None
@@ -186,7 +201,9 @@ def _run(
     seen = json.loads(server.stdout.readline())
     server.wait()
     ok = sum(report["ok"] for report in reports)
+    calls = _redis_calls(redis_url) - calls
     return {
+        "redis calls per ticket": calls / tickets,
         "429s": seen["429s"],
         "429s per process": seen["429s"] / processes,
         "extra": seen["requests"] / tickets - 1,
@@ -238,9 +255,9 @@ def main() -> None:
     print()
     print(
         "| processes | pacing | 429s per process | extra requests | lost | wall vs 1 process "
-        "| CPU per ticket | CPU vs local, same N |"
+        "| CPU per ticket | CPU vs local, same N | Redis calls per ticket |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for n, shared in configs:
         runs = results[(n, shared)]
         local = results[(n, False)]
@@ -256,7 +273,8 @@ def main() -> None:
             f"| {_spread([r['lost'] for r in runs], 'd')} "
             f"| {_spread(wall_ratio, '.2f')}x "
             f"| {_spread([1e6 * r['cpu per ticket'] for r in runs], '.0f')} us "
-            f"| {_spread(cpu_ratio, '.2f')}x |"
+            f"| {_spread(cpu_ratio, '.2f')}x "
+            f"| {_spread([r['redis calls per ticket'] for r in runs], '.2f')} |"
         )
     if args.json:
         Path(args.json).write_text(

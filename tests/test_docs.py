@@ -7,6 +7,9 @@ with top-level ``await`` allowed, against a ``FakeIntercom`` that stands in for 
 with ``INTERCOM_ACCESS_TOKEN`` set to the fake's token. The fake runs in a thread of its own, so
 a script may call ``asyncio.run`` itself.
 
+A block that reads ``REDIS_URL`` from the environment gets a real redis-server's URL there
+(the ``redis_url`` fixture: such blocks need ``redis-server``, as the Redis tests do).
+
 A block right after a ``<!-- no-test -->`` line (for code that needs what the tests lack: a
 web framework, the real Intercom) is only compiled. Each block's test id is ``page.md:line``,
 and tracebacks point at the page's lines.
@@ -192,7 +195,11 @@ def fake_intercom(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIntercom]:
 @pytest.fixture
 def logging_restored() -> Iterator[None]:
     """Undo what an example does to the log levels (``setLevel`` on a logger)."""
-    loggers = [logging.getLogger(), logging.getLogger("intercom_async")]
+    loggers = [
+        logging.getLogger(),
+        logging.getLogger("intercom_async"),
+        logging.getLogger("intercom_async.quota"),
+    ]
     levels = [logger.level for logger in loggers]
     yield
     for logger, level in zip(loggers, levels, strict=True):
@@ -202,8 +209,13 @@ def logging_restored() -> Iterator[None]:
 @pytest.mark.usefixtures("logging_restored")
 @pytest.mark.parametrize("block", [b for b in BLOCKS if not b.skip], ids=lambda b: b.id)
 def test_example_runs(
-    block: Block, fake_intercom: FakeIntercom, monkeypatch: pytest.MonkeyPatch
+    block: Block,
+    fake_intercom: FakeIntercom,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if "REDIS_URL" in block.source:
+        monkeypatch.setenv("REDIS_URL", request.getfixturevalue("redis_url"))
     run_block(block, monkeypatch)
 
 
@@ -215,7 +227,7 @@ def test_skipped_example_compiles(block: Block) -> None:
 def test_the_pages_have_examples() -> None:
     pages = {block.path.name for block in BLOCKS if not block.skip}
     assert {"index.md", "quickstart.md", "usage.md", "bulk.md", "errors.md"} <= pages
-    assert {"rate-limits.md", "testing.md"} <= pages
+    assert {"rate-limits.md", "testing.md", "shared-quota.md"} <= pages
 
 
 # -- the harness itself: a failing example must fail ---------------------------------------
