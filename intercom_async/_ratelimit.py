@@ -46,7 +46,7 @@ class Turn:
 
     __slots__ = ("generation", "sent", "shared")
 
-    def __init__(self, sent: float, generation: int) -> None:
+    def __init__(self, sent: float, generation: object) -> None:
         self.sent = sent
         self.generation = generation
         self.shared: object | None = None
@@ -79,10 +79,11 @@ class Window:
         self.last: RateLimit | None = None  # the rate limit as the last answer reported it
         self.in_flight = 0  # requests taken and not yet settled
         self.budget: int | None = None  # units left in the window; None: nothing known, unpaced
-        self.generation = 0  # of the budget's units: a unit goes back only to its own budget
+        # The budget's units: a unit goes back only to the budget it was taken from.
+        self.generation = object()
         self.end: float | None = None  # server time the window paced against resets
         self.newest: float | None = None  # server time: the newest reset any answer reported
-        self.looking_since: float | None = None  # when we took `newest` to have passed
+        self.looking_since = -math.inf  # when we last took the window to be over
         self.held_until = -math.inf  # nothing goes before (Retry-After, a 429 with no word)
         self.next_start = -math.inf  # the local cap's next slot
         self.follow = True  # False: a shared budget decides; the window only keeps learning
@@ -164,23 +165,21 @@ class Window:
             if self.newest is not None:
                 self.clock.rolled(self.newest, received)
             self.newest = self.end = reset
-            self.looking_since = None
         elif self.end is not None:  # the window we pace against: the tighter word holds
             if self.budget is not None and self.budget <= left:
                 return
-        elif self.looking_since is not None and sent >= self.looking_since:
+        elif sent >= self.looking_since:
             # We took this window to be over and sent into it, but the server still counts it:
             # our clock is ahead of its. The window stands, and the clock learns.
             self.clock.early()
             self.end = reset
-            self.looking_since = None
         else:
             return  # sent before we took the window to be over: no news
         self._set_budget(max(left, 0))
 
     def _set_budget(self, budget: int) -> None:
         self.budget = budget
-        self.generation += 1
+        self.generation = object()
 
     def _give_back(self, turn: Turn) -> None:
         # No word of the window: while its end is unknown, the unit goes back, so that the next

@@ -99,12 +99,13 @@ class ServerClock:
 
         ``reset`` is the window's end the answer reports, if it reports one.
         """
+        # A bound's time matters only while it bounds anything: a forgotten one is infinite.
         if received - self._lo_at > HORIZON:
-            self._lo, self._lo_at, self._lo_from_date = -math.inf, -math.inf, False
+            self._lo = -math.inf
         if received - self._hi_at > HORIZON:
-            self._hi, self._hi_at = math.inf, -math.inf
+            self._hi = math.inf
         if received - self._date_hi_at > HORIZON:
-            self._date_hi, self._date_hi_at = math.inf, -math.inf
+            self._date_hi = math.inf
         date = http_date(headers.get("Date"))
         if date is not None and received >= self._date_ignored_until:
             self._raise_lo(date - received, received, from_date=True)
@@ -128,7 +129,7 @@ class ServerClock:
             return
         self._lo, self._lo_at, self._lo_from_date = bound, now, from_date
         if self._lo >= self._hi:  # the newer word wins over a bound gone stale
-            self._hi, self._hi_at = math.inf, -math.inf
+            self._hi = math.inf
 
     def _lower_hi(self, bound: float, now: float) -> None:
         if bound > self._hi:
@@ -137,5 +138,5 @@ class ServerClock:
         if self._lo >= self._hi:  # the newer word wins; a Date it proves wrong is ignored
             if self._lo_from_date:
                 self._date_ignored_until = now + HORIZON
-                self._date_hi, self._date_hi_at = math.inf, -math.inf
-            self._lo, self._lo_at, self._lo_from_date = -math.inf, -math.inf, False
+                self._date_hi = math.inf
+            self._lo = -math.inf

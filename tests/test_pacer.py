@@ -14,6 +14,7 @@ import pytest
 
 from intercom_async import ClientClosedError, RateLimitError
 from intercom_async._pacer import Pacer
+from intercom_async._ratelimit import Turn
 
 
 def window(limit: int, remaining: int, reset: float) -> dict[str, str]:
@@ -186,3 +187,71 @@ async def test_the_local_cap_spaces_starts_by_its_interval(rate: float) -> None:
 def test_the_local_cap_must_be_a_positive_finite_number(rate: object) -> None:
     with pytest.raises(ValueError, match="max_requests_per_second"):
         Pacer(max_requests_per_second=rate)  # type: ignore[arg-type]
+
+
+async def test_a_wait_of_exactly_max_wait_is_waited() -> None:
+    now = 1_700_000_000.0
+    pacer = Pacer(max_wait=5.0, clock=lambda: now)
+    turn = await pacer.acquire()
+    pacer.answered(turn, 200, window(10, 0, now + 5.0))
+    waiting = asyncio.create_task(pacer.acquire())
+    await asyncio.sleep(0.02)
+    assert not waiting.done()  # held, not refused
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+
+async def test_too_long_a_wait_says_how_long_and_what_the_window_said() -> None:
+    now = 1_700_000_000.0
+    pacer = Pacer(max_wait=5.0, clock=lambda: now)
+    turn = await pacer.acquire()
+    pacer.answered(turn, 200, window(10, 0, now + 3600))
+    with pytest.raises(
+        RateLimitError, match=r"spent for 3600s more, past .* max_delay of 5s"
+    ) as info:
+        await pacer.acquire()
+    assert dict(info.value.headers) == {
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": f"{now + 3600:.3f}",
+    }
+
+
+async def test_a_request_held_by_the_window_only_at_the_head_is_counted_once() -> None:
+    pacer = Pacer(max_requests_per_second=20)
+    first = await pacer.acquire()
+    pacer.answered(first, 200, window(10, 0, time.time() + 0.2))
+    look = await asyncio.wait_for(pacer.acquire(), 2)  # held by the window: counted
+    assert pacer.waits == 1
+    reset = time.time() + 0.5
+    pacer.answered(look, 200, window(10, 5, reset))  # a new window, 5 left
+    a = await pacer.acquire()
+    queued = asyncio.create_task(pacer.acquire())  # held by the cap, not the window
+    await asyncio.sleep(0)
+    assert pacer.waits == 1
+    pacer.answered(a, 200, window(10, 0, reset))  # the window is spent: it holds it too
+    await asyncio.sleep(0.01)
+    assert pacer.waits == 2
+    pacer.unanswered(await_other(pacer), sent=True)  # more news while it waits: still once
+    await asyncio.sleep(0.01)
+    assert pacer.waits == 2
+    await asyncio.wait_for(queued, 2)
+    assert pacer.waits == 2
+
+
+def await_other(pacer: Pacer) -> Turn:
+    """A request let out without waiting (pacing is off for it), to settle later."""
+    return pacer.window.take(time.time())
+
+
+async def test_an_unanswered_request_that_was_sent_gives_no_unit_back() -> None:
+    pacer = Pacer()
+    turn = await pacer.acquire()
+    pacer.answered(turn, 200, window(10, 2, time.time() + 30))
+    sent, unsent = await pacer.acquire(), await pacer.acquire()
+    pacer.unanswered(sent, sent=True)  # it may have been counted: the window is spent
+    held = asyncio.create_task(pacer.acquire())
+    await asyncio.sleep(0.02)
+    assert not held.done()
+    pacer.unanswered(unsent, sent=False)  # never sent: its unit goes to the one waiting
+    await asyncio.wait_for(held, 1)

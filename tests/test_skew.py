@@ -122,3 +122,27 @@ def test_unusable_dates_teach_nothing() -> None:
         clock.answered({"Date": value}, None, T, T)
     assert clock.offset == 0.0
     assert math.isfinite(clock.local(T))
+
+
+def test_a_new_window_s_bound_is_no_date_for_a_date_to_be_blamed_on() -> None:
+    clock = ServerClock()
+    clock.rolled(T + 10, T + 5)  # offset >= 5, not from a Date
+    clock.answered({}, T + 10, T + 6, T + 6)  # offset < 4: the newer word wins
+    clock.answered(date(T + 20), None, T + 7, T + 7)  # so a Date is still believed
+    assert clock.offset == pytest.approx(13 + 2 * FIRST_REACH)  # (the roll doubled the reach)
+
+
+def test_an_equal_upper_bound_renews_it() -> None:
+    clock = ServerClock()
+    clock.answered({}, T - 10, T, T)  # offset < -10
+    clock.answered({}, T - 10 + 200, T + 200, T + 200)  # the same bound, 200 s later
+    later = T + HORIZON + 100
+    clock.answered({}, None, later, later)  # 400 s after the first: kept by the second
+    assert clock.offset == pytest.approx(-10 - FIRST_REACH)
+
+
+def test_bounds_that_meet_are_a_conflict() -> None:
+    clock = ServerClock()
+    clock.answered(date(T + 5), None, T, T)  # offset >= 5
+    clock.answered({}, T + 5, T, T)  # offset < 5: they meet; the newer (upper) wins
+    assert clock.offset == 0.0  # the Date is dropped, and nothing else says ours is wrong

@@ -305,3 +305,41 @@ def test_the_local_cap_spaces_starts_by_its_interval() -> None:
     window.take(T + 2)  # a late start spaces the next from itself
     assert window.ready_at(T + 2) == T + 2.25
     assert window.opens_at(T + 2) == T + 2  # the cap is not the window
+
+
+def test_a_refund_adds_to_the_budget_it_came_from() -> None:
+    window = Window()
+    [first] = taken(window, 1)
+    answer(window, first, 200, limits(10, 6, T + 10), T + 0.1)
+    turns = taken(window, 2, T + 0.1)
+    assert window.budget == 4
+    window.unanswered(turns[0], sent=False)
+    assert window.budget == 5
+    answer(window, turns[1], 200, limits(10, 6, T + 10), T + 0.2)  # the same word again
+    assert window.budget == 5  # no news: the budget, and its units, stand
+    [more] = taken(window, 1, T + 0.2)
+    answer(window, more, 200, limits(10, 3, T + 10), T + 0.3)  # a tighter word: a new budget
+    assert window.budget == 3
+
+
+def test_a_unit_goes_back_only_to_its_own_budget() -> None:
+    window = Window()
+    [first] = taken(window, 1)
+    answer(window, first, 200, limits(10, 5, T + 1), T + 0.1)
+    [old] = taken(window, 1, T + 0.1)
+    [look] = taken(window, 1, T + 1)  # the window rolled: a budget of its own
+    answer(window, look, 200, limits(10, 8, T + 2), T + 1.1)  # and a new window's
+    assert window.budget == 7  # 8 left, less the old one still out
+    window.unanswered(old, sent=False)  # from two budgets ago: nothing comes back
+    assert window.budget == 7
+
+
+def test_empty_answers_give_back_what_is_left_while_looking() -> None:
+    window = Window()
+    turns = taken(window, 2)
+    answer(window, turns[0], 200, limits(10, 5, T + 1), T + 0.1)  # 4 left
+    assert window.ready_at(T + 1) == T + 1  # over: what was left may go, while we look
+    [look] = taken(window, 1, T + 1)
+    assert window.budget == 3
+    answer(window, look, 502, {}, T + 1.1)  # no word: its unit comes back
+    assert window.budget == 4
