@@ -163,7 +163,8 @@ def _redis_calls(redis_url: str | None) -> int:
         stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
     finally:
         client.close()
-    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
+    calls = (stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval"))
+    return sum(int(count) for count in calls)
 
 
 def _run(
