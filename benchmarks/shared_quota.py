@@ -160,7 +160,7 @@ def _redis_calls(redis_url: str | None) -> int:
 
     client = redis.Redis.from_url(redis_url)
     try:
-        stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
+        stats: dict[str, Any] = client.info("commandstats")
     finally:
         client.close()
     calls = (stats.get(f"cmdstat_{name}", {}).get("calls", 0) for name in ("evalsha", "eval"))
