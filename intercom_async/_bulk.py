@@ -9,8 +9,9 @@ at most ``concurrency`` requests are in flight, ``concurrency`` results wait in 
 When the consumer stops early (``break``, an exception, cancellation) the workers are cancelled
 and awaited, and the ids iterator is closed if it can be (a generator's ``close()``, an async
 generator's ``aclose()``), so that a database cursor behind it is released then, not when the
-garbage collector gets to it. A worker that survives its cancellation (code that swallows it)
-cannot hang the shutdown: no more ids are handed out, and no more results are queued.
+garbage collector gets to it. A worker that survives its cancellation (an ids source that
+swallows it) cannot hang the shutdown: it queues no more results, and stops after the id it
+has.
 """
 
 from __future__ import annotations
@@ -74,58 +75,50 @@ class _Done:
 class _Source:
     """Hands out ``(index, id)`` pairs from a sync or async iterable, one caller at a time."""
 
-    _async: AsyncIterator[TicketId] | None
-    _sync: Iterator[TicketId] | None
-
     def __init__(self, ids: TicketIds) -> None:
         if isinstance(ids, (str, bytes)):
             raise TypeError("ids must be an iterable of ids, not a single str; wrap it in a list")
+        self._iterator: AsyncIterator[TicketId] | Iterator[TicketId] | None
         if isinstance(ids, AsyncIterable):
-            self._async = aiter(ids)
-            self._sync = None
+            self._iterator = aiter(ids)
         elif isinstance(ids, Iterable):
-            self._async = None
-            self._sync = iter(ids)
+            self._iterator = iter(ids)
         else:
             raise TypeError(f"ids must be an iterable or async iterable, not {type(ids).__name__}")
+        self._opened = self._iterator  # to close, once read no more (None then)
         self._lock = asyncio.Lock()
         self._next_index = 0
-        self._exhausted = False
         self.failure: Exception | None = None  # what the iterable raised, if it did
 
     async def next(self) -> tuple[int, TicketId] | None:
         async with self._lock:
-            if self._exhausted:
+            iterator = self._iterator
+            if iterator is None:
                 return None
             try:
-                if self._async is not None:
-                    item = await anext(self._async)
+                if isinstance(iterator, AsyncIterator):
+                    item = await anext(iterator)
                 else:
-                    assert self._sync is not None
-                    item = next(self._sync)
+                    item = next(iterator)
             except (StopIteration, StopAsyncIteration):
-                self._exhausted = True
+                self._iterator = None
                 return None
             except Exception as exc:  # raised once every id read before it has its result
-                self._exhausted = True
+                self._iterator = None
                 self.failure = exc
                 return None
             index = self._next_index
             self._next_index += 1
             return index, item
 
-    def stop(self) -> None:
-        """Hand out no more ids."""
-        self._exhausted = True
-
     async def close(self) -> None:
         """Close the ids iterator, if it has a ``close()`` or ``aclose()`` (generators do)."""
-        if self._async is not None:
-            aclose = getattr(self._async, "aclose", None)
+        if isinstance(self._opened, AsyncIterator):
+            aclose = getattr(self._opened, "aclose", None)
             if aclose is not None:
                 await aclose()
         else:
-            close = getattr(self._sync, "close", None)
+            close = getattr(self._opened, "close", None)
             if close is not None:
                 close()
 
@@ -165,7 +158,7 @@ async def fetch_many(
         try:
             while (item := await source.next()) is not None:
                 index, ticket_id = item
-                if ordered and index >= next_to_yield + window:
+                if ordered and not _within(index):
                     async with advanced:
                         await advanced.wait_for(partial(_within, index))
                 result = await one(index, ticket_id)
@@ -207,7 +200,6 @@ async def fetch_many(
             raise source.failure
     finally:
         stopping = True
-        source.stop()
         for task in workers:
             task.cancel()
         while not queue.empty():  # a worker blocked on a full queue goes on, and then stops

@@ -61,7 +61,7 @@ def validate_version(version: str) -> str:
     if version in KNOWN_VERSIONS or version == "Unstable":
         return version
     match = _VERSION.fullmatch(version)
-    if match and (int(match[1]), int(match[2])) > (2, 9):
+    if match and (int(match[1]), int(match[2])) >= (2, 10):
         return version
     raise ValueError(
         f"unknown Intercom API version {version!r}: use one of 1.0-1.4, 2.0-2.9, a newer "
@@ -73,7 +73,7 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(host).is_loopback  # urlsplit's hostname has no brackets
     except ValueError:
         return False
 
@@ -292,7 +292,7 @@ def _not_json(constant: str) -> Any:
 
 def _finite(text: str) -> float:
     number = float(text)
-    if number in (float("inf"), float("-inf")):
+    if math.isinf(number):
         raise ValueError(f"number {text[:20]} is too large for a float")
     return number
 

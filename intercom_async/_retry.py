@@ -26,7 +26,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from ._errors import ApiError, IntercomError, TransportError, one_line
-from ._protocol import retry_after_seconds
+from ._protocol import retry_after, retry_after_seconds
 
 __all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "is_retryable", "retry_after_failure"]
 
@@ -94,8 +94,11 @@ class RetryPolicy:
         if not self.wait:
             return 0.0
         if isinstance(error, ApiError):
-            asked = retry_after_seconds(error.headers, time.time())
-            if asked and (error.status == 429 or "Retry-After" in error.headers):
+            now = time.time()
+            asked = retry_after(error.headers, now)  # any retried answer may say so
+            if asked is None and error.status == 429:
+                asked = retry_after_seconds(error.headers, now)  # or X-RateLimit-Reset
+            if asked:
                 return asked  # (a wait of 0, a reset already past, backs off as usual)
         return self.backoff(retry_number)
 
@@ -107,12 +110,10 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, ApiError) and error.status in RETRYABLE_STATUSES
 
 
-def _reason(error: BaseException) -> str:
+def _reason(error: ApiError | TransportError) -> str:
     if isinstance(error, ApiError):
         return f"HTTP {error.status}"
-    if isinstance(error, TransportError):
-        return one_line(str(error.args[0]))
-    return str(error) or type(error).__name__
+    return one_line(str(error.args[0]))
 
 
 class _PastDeadline(stop_base):
@@ -145,25 +146,23 @@ async def retry_after_failure(
     log lines (``"GET /tickets/1295"``); ``on_retry`` hears of each retry, with its wait;
     ``sleep`` waits between attempts.
     """
-    if policy.max_attempts <= 1 or not is_retryable(first_error):
-        raise first_error
-    replayed = False
+    first: list[IntercomError] = [first_error]  # the first attempt's outcome, to hand over
 
     async def attempt_after_first() -> T:
-        nonlocal replayed
-        if not replayed:  # the first attempt already ran: hand tenacity its outcome
-            replayed = True
-            raise first_error
+        if first:  # the first attempt already ran: hand tenacity its outcome
+            raise first.pop()
         return await attempt()
 
     def wait(state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
+        assert state.outcome is not None
+        error = state.outcome.exception()
         assert error is not None
         return policy.wait_after(error, state.attempt_number)
 
     def before_sleep(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        assert isinstance(error, IntercomError)
+        assert state.outcome is not None
+        error = state.outcome.exception()
+        assert isinstance(error, (ApiError, TransportError))
         logger.warning(
             "%s failed (%s), attempt %d of %d; retrying in %.2fs",
             what,

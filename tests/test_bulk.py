@@ -15,6 +15,7 @@ from intercom_async import (
     InvalidTicketIdError,
     NotFoundError,
     RetryPolicy,
+    TicketId,
     TicketResult,
 )
 
@@ -141,6 +142,7 @@ async def test_breaking_out_cancels_what_is_in_flight(
     async with contextlib.aclosing(results):
         async for result in results:
             assert result.ok
+            assert len(_workers()) == 6  # the workers, named as such
             break
 
     assert _workers() == []
@@ -267,3 +269,87 @@ async def test_one_worker_fetches_one_at_a_time_in_order(
     results = [r.id async for r in client.tickets.get_many(ids, concurrency=1)]
     assert results == ids  # one worker: completion order is input order
     assert handler.peak == 1
+
+
+class Unruly:
+    """An iterator that goes on after it has ended, or raised: ``get_many`` must not."""
+
+    def __init__(self, fail_at: int | None) -> None:
+        self.calls = 0
+        self.fail_at = fail_at
+
+    def __iter__(self) -> Unruly:
+        return self
+
+    def __next__(self) -> str:
+        self.calls += 1
+        if self.calls == self.fail_at:
+            raise LookupError("the cursor broke")
+        if self.calls == 4:
+            raise StopIteration
+        return str(self.calls)
+
+
+async def test_no_id_is_read_after_the_ids_ended(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    ids = Unruly(fail_at=None)
+    results = [r.id async for r in client.tickets.get_many(ids, concurrency=4)]
+    assert sorted(results) == ["1", "2", "3"]
+    assert ids.calls == 4
+
+
+async def test_no_id_is_read_after_the_ids_failed(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    ids = Unruly(fail_at=3)
+    got: list[TicketId] = []
+    with pytest.raises(LookupError, match="the cursor broke"):
+        async for result in client.tickets.get_many(ids, concurrency=4):
+            got.append(result.id)
+    assert sorted(got) == ["1", "2"]  # those read before it, and no more
+    assert ids.calls == 3
+
+
+class Numbers:
+    """An async iterator with no ``aclose()`` (not a generator)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __aiter__(self) -> Numbers:
+        return self
+
+    async def __anext__(self) -> str:
+        self.n += 1
+        return str(self.n)
+
+
+async def test_stopping_early_leaves_an_iterator_that_cannot_be_closed(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    async with contextlib.aclosing(client.tickets.get_many(Numbers())) as results:
+        async for _result in results:
+            break  # nothing to close, and nothing raised
+
+
+async def test_ids_that_swallow_the_cancellation_do_not_hang_the_stop(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    async def stubborn() -> AsyncIterator[str]:
+        n = 0
+        while True:
+            n += 1
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                pass  # a badly behaved source: it goes on
+            yield str(n)
+
+    async with asyncio.timeout(5):
+        async with contextlib.aclosing(
+            client.tickets.get_many(stubborn(), concurrency=3)
+        ) as results:
+            async for _result in results:
+                break
+    assert _workers() == []

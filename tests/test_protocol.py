@@ -25,6 +25,7 @@ from intercom_async import (
 )
 from intercom_async._protocol import (
     USER_AGENT,
+    api_error,
     build_headers,
     clock_skew,
     decipher_ticket,
@@ -348,3 +349,66 @@ def test_only_2xx_is_a_ticket(status: int) -> None:
 @pytest.mark.parametrize("status", [200, 203, 299])
 def test_any_2xx_is_a_ticket(status: int) -> None:
     assert decipher_ticket(status, JSON, body("reference_example.json")).id == "1295"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.localhost:8080", "http://127.5.6.7", "http://[::1]", "http://localhost"]
+)
+def test_every_loopback_host_is_fine_over_plain_http(url: str) -> None:
+    assert resolve_base_url("us", url) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "root"),
+    [
+        ("https://example.com/APIX/", "https://example.com/APIX"),
+        ("https://example.com//", "https://example.com"),
+        ("https://example.com/intercom", "https://example.com/intercom"),
+    ],
+)
+def test_base_url_loses_only_its_trailing_slashes(url: str, root: str) -> None:
+    assert resolve_base_url("us", url) == root
+
+
+def test_the_headers_repr_hides_only_the_token() -> None:
+    text = repr(build_headers("tok_secret", "2.10"))
+    assert "tok_secret" not in text
+    assert "'Authorization': 'Bearer <redacted>'" in text
+    assert "'Intercom-Version': '2.10'" in text
+    assert f"'User-Agent': '{USER_AGENT}'" in text
+
+
+def test_a_clock_off_by_exactly_the_tolerance_is_taken_to_be_ours() -> None:
+    now = 1_000_000.5
+    date = format_datetime(datetime.fromtimestamp(now - 2.5, UTC), usegmt=True)
+    assert clock_skew({"Date": date}, now) == 0.0  # (Date is read as the middle of its second)
+    date = format_datetime(datetime.fromtimestamp(now - 3.5, UTC), usegmt=True)
+    assert clock_skew({"Date": date}, now) == -3.0
+
+
+def test_errors_carry_the_request_they_answer() -> None:
+    with pytest.raises(NotFoundError) as info:
+        decipher_ticket(404, {}, b"", reason="Not Found", method="POST", path="/tickets/9")
+    assert (info.value.method, info.value.path, info.value.reason) == (
+        "POST",
+        "/tickets/9",
+        "Not Found",
+    )
+    error = api_error(502, {}, b"")
+    assert (error.method, error.path, error.reason, error.errors) == ("GET", "", "", [])
+
+
+def test_a_decode_error_names_the_request_id_and_the_whole_body() -> None:
+    with pytest.raises(ResponseDecodeError) as info:
+        decipher_ticket(200, {"Content-Type": "application/json", "X-Request-Id": "r-9"}, b"{")
+    assert info.value.request_id == "r-9"
+    assert info.value.json_path == "$"
+
+
+def test_an_error_list_is_read_only_from_a_json_body() -> None:
+    body = json.dumps(
+        {"type": "error.list", "request_id": "r1", "errors": [{"code": "not_found"}]}
+    ).encode()
+    assert api_error(404, JSON, body).code == "not_found"
+    assert api_error(404, {"Content-Type": "text/html"}, body).errors == []
+    assert api_error(404, {}, body).code == "not_found"  # nothing claimed: the body speaks

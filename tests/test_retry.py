@@ -75,7 +75,10 @@ def test_jitter_really_varies() -> None:
 
 def test_no_wait_never_waits() -> None:
     policy = RetryPolicy.no_wait(max_attempts=7)
-    assert policy.max_attempts == 7
+    assert policy == RetryPolicy(
+        max_attempts=7, initial_backoff=0.0, max_backoff=0.0, jitter=True, wait=False
+    )
+    assert RetryPolicy.no_wait() == RetryPolicy.no_wait(max_attempts=5)
     assert policy.backoff(3) == 0.0
     assert policy.wait_after(api_error(429, Retry_After="30"), 1) == 0.0
     assert RetryPolicy(initial_backoff=5, wait=False).backoff(1) == 0.0
@@ -128,19 +131,21 @@ def attempts_of(*outcomes: object) -> tuple[Callable[[], Awaitable[object]], lis
 
 
 async def test_retries_go_on_until_success() -> None:
-    attempt, calls = attempts_of(api_error(502), "ticket")
-    retried: list[float] = []
+    second = api_error(502)
+    attempt, calls = attempts_of(second, "ticket")
+    first = api_error(500)
+    retried: list[tuple[object, float]] = []
     result: object = await retry_after_failure(
         RetryPolicy.no_wait(),
-        api_error(500),
+        first,
         time.monotonic(),
         attempt,
         what="GET /t/1",
-        on_retry=lambda error, wait: retried.append(wait),
+        on_retry=lambda error, wait: retried.append((error, wait)),
     )
     assert result == "ticket"
     assert calls == [1, 2]
-    assert retried == [0.0, 0.0]
+    assert retried == [(first, 0.0), (second, 0.0)]
 
 
 async def test_an_error_that_is_not_retryable_stops_the_retries() -> None:
