@@ -304,9 +304,13 @@ async def test_no_id_is_read_after_the_ids_failed(
 ) -> None:
     ids = Unruly(fail_at=3)
     got: list[TicketId] = []
-    with pytest.raises(LookupError, match="the cursor broke"):
+
+    async def consume() -> None:
         async for result in client.tickets.get_many(ids, concurrency=4):
             got.append(result.id)
+
+    with pytest.raises(LookupError, match="the cursor broke"):
+        await consume()
     assert sorted(got) == ["1", "2"]  # those read before it, and no more
     assert ids.calls == 3
 
@@ -340,10 +344,8 @@ async def test_ids_that_swallow_the_cancellation_do_not_hang_the_stop(
         n = 0
         while True:
             n += 1
-            try:
+            with contextlib.suppress(asyncio.CancelledError):  # a badly behaved source
                 await asyncio.sleep(0.01)
-            except asyncio.CancelledError:
-                pass  # a badly behaved source: it goes on
             yield str(n)
 
     async with asyncio.timeout(5):
