@@ -15,13 +15,17 @@
 --           the window is over
 --   gen     bumped each time the units start over (a new window, a look): a unit comes back
 --           only to the generation it was granted in
+--   out     units of this generation granted and not yet settled (answered, or never sent);
+--           when an answer shows a new window, those still out may yet be counted in it, so
+--           they are counted against it (once: a process that died holding them costs the
+--           next window at most; a window taken to be over by the clock starts from none)
 --   look    while looking: until when the look now out is given (a look lost with its process
 --           is given up at that time)
 --   held    nothing is granted before this (Retry-After, a 429 that says nothing)
 --   bare    1 when looks get answers without rate-limit headers: nothing to pace against
 --
 -- ARGV: now, want, prefetch, look_timeout, reset, limit, remaining, reset_gen, held,
---       refund_gen, refund, released_gen, grace   ("" for none)
+--       refund_gen, refund, released_gen, grace, settled_gen, settled   ("" for none)
 -- Returns: {code, granted, until, gen, look, early, end}
 --   code 0: granted `granted` units of generation `gen` (`look` 1: the one look);
 --   code 1: wait until `until`; code 2: a look is out, ask again soon (at the latest `until`);
@@ -42,8 +46,11 @@ local refund_gen = tonumber(ARGV[10])
 local refund = tonumber(ARGV[11])
 local released_gen = tonumber(ARGV[12])
 local grace = tonumber(ARGV[13])
+local settled_gen = tonumber(ARGV[14])
+local settled = tonumber(ARGV[15])
 
-local s = redis.call('HMGET', key, 'limit', 'newest', 'end', 'taken', 'gen', 'look', 'held', 'bare')
+local s = redis.call('HMGET', key, 'limit', 'newest', 'end', 'taken', 'gen', 'look', 'held',
+  'bare', 'out')
 local limit = tonumber(s[1])
 local newest = tonumber(s[2])
 local wend = tonumber(s[3])
@@ -52,11 +59,16 @@ local gen = tonumber(s[5]) or 0
 local look = tonumber(s[6]) or 0
 local held = tonumber(s[7]) or 0
 local bare = tonumber(s[8]) or 0
+local out = tonumber(s[9]) or 0
 local early = 0
 
 -- What the process heard.
 if o_held and o_held > held then held = o_held end
-if refund and refund_gen == gen then taken = math.max(taken - refund, 0) end
+if refund and refund_gen == gen then
+  taken = math.max(taken - refund, 0)
+  out = math.max(out - refund, 0)
+end
+if settled and settled_gen == gen then out = math.max(out - settled, 0) end
 if released_gen == gen and wend == nil then
   look = 0
   if newest == nil then bare = 1 end
@@ -66,12 +78,15 @@ if o_reset then
   local counted = nil
   if limit and o_remaining then counted = limit - o_remaining end
   if newest == nil or o_reset > newest then
+    local carried = 0
+    if wend then carried = out end
     newest = o_reset
     wend = o_reset
     look = 0
     bare = 0
     gen = gen + 1
-    taken = counted or 0
+    taken = (counted or 0) + carried
+    out = 0
   elseif o_reset == newest then
     if wend == nil then
       if o_gen == gen then
@@ -81,6 +96,7 @@ if o_reset then
         gen = gen + 1
         early = 1
         taken = counted or limit or 0
+        out = 0
       end
     elseif counted and counted > taken then
       taken = counted
@@ -99,12 +115,14 @@ if want > 0 then
       look = 0
       gen = gen + 1
       taken = 0
+      out = 0
     end
     if wend == nil and bare == 0 then
       if look > now then
         code, till = 2, look
       else
         look = now + look_timeout
+        out = out + 1
         code, granted, is_look = 0, 1, 1
       end
     elseif wend == nil or limit == nil then
@@ -117,6 +135,7 @@ if want > 0 then
         granted = math.min(want, budget)
         if budget - granted >= 4 * prefetch then granted = granted + prefetch end
         taken = taken + granted
+        out = out + granted
         code = 0
       end
     end
@@ -125,7 +144,8 @@ end
 
 -- Kept until the window is over, the holds are up, and a grace period more.
 local last = math.max(now, wend or now, held, look)
-local fields = {'taken', taken, 'gen', gen, 'look', tostring(look), 'held', tostring(held), 'bare', bare}
+local fields = {'taken', taken, 'gen', gen, 'look', tostring(look), 'held', tostring(held),
+  'bare', bare, 'out', out}
 if limit then table.insert(fields, 'limit'); table.insert(fields, limit) end
 if newest then table.insert(fields, 'newest'); table.insert(fields, tostring(newest)) end
 if wend then

@@ -56,6 +56,8 @@ class RedisStore:
             request.refund or None,
             request.released_gen,
             GRACE,
+            request.settled_gen,
+            request.settled or None,
         ]
         raw: Any = await self._script(keys=[self._key], args=[_arg(arg) for arg in args])
         code, granted, until, gen, look, early, end = raw

@@ -69,6 +69,8 @@ class SyncRequest:
     refund_gen: int | None = None  # units of that generation never sent
     refund: int = 0
     released_gen: int | None = None  # the look of that generation got no word
+    settled_gen: int | None = None  # units of that generation answered (or not), since
+    settled: int = 0
 
 
 @attrs.frozen
@@ -116,6 +118,7 @@ class Outbox:
         self.reset_gen: int | None = None
         self.held: float | None = None
         self.refunds: dict[int, int] = {}
+        self.settled: dict[int, int] = {}
         self.released_gen: int | None = None
         self.urgent = False
 
@@ -123,6 +126,7 @@ class Outbox:
         self, claim: Claim, status: int, headers: Mapping[str, str], server_now: float
     ) -> None:
         """Note the answer to a request that had ``claim``; ``server_now``: Intercom's time."""
+        self.settled[claim.gen] = self.settled.get(claim.gen, 0) + 1
         seen = RateLimit.from_headers(headers)
         reset = seen.reset if seen is not None else None
         remaining = seen.remaining if seen is not None else None
@@ -150,6 +154,8 @@ class Outbox:
 
     def unanswered(self, claim: Claim, *, sent: bool) -> None:
         """Note a request that had ``claim`` and got no answer."""
+        if sent:
+            self.settled[claim.gen] = self.settled.get(claim.gen, 0) + 1
         if not sent:
             self.refunds[claim.gen] = self.refunds.get(claim.gen, 0) + 1
         elif claim.look:
@@ -158,6 +164,7 @@ class Outbox:
     def request(self, now: float, want: int, prefetch: int, look_timeout: float) -> SyncRequest:
         """A call carrying what was heard (and emptying the outbox)."""
         refund_gen, refund = max(self.refunds.items(), default=(None, 0))
+        settled_gen, settled = max(self.settled.items(), default=(None, 0))
         request = SyncRequest(
             now=now,
             want=want,
@@ -171,6 +178,8 @@ class Outbox:
             refund_gen=refund_gen,
             refund=refund,
             released_gen=self.released_gen,
+            settled_gen=settled_gen,
+            settled=settled,
         )
         self.clear()
         return request

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 
 from intercom_async import IntercomClient
@@ -32,5 +33,6 @@ async def main(base_url: str, first: int, last: int, redis_url: str, app: str) -
 
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     base, first, last, redis_url, app = sys.argv[1:6]
     asyncio.run(main(base, int(first), int(last), redis_url, app))

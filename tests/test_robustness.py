@@ -249,7 +249,7 @@ async def test_closing_ends_a_retry_backoff_at_once(server: ScriptedServer) -> N
     await client.aclose()
     with pytest.raises(ClientClosedError):
         await waiting
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 0.5
     assert server.count() == 1
 
 

@@ -100,7 +100,7 @@ async def test_fastapi_handlers_under_deadlines_leave_the_client_healthy(
             started = time.monotonic()
             assert await visit("1") == 200
             assert await visit("no-such-ticket") == 404
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < 1.0
     finally:
         server.should_exit = True
         await serving
@@ -141,7 +141,7 @@ async def test_aiohttp_handlers_cancelled_by_disconnects_leave_the_client_health
             healthy(client)
             started = time.monotonic()
             assert await visit("1") == 200
-            assert time.monotonic() - started < 0.5
+            assert time.monotonic() - started < 1.0
     finally:
         await runner.cleanup()
         await client.aclose()
