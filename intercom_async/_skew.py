@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from ._protocol import http_date
 
@@ -50,37 +51,38 @@ PRECISION = 0.05  # bounds this close: go by the lower one
 FIRST_REACH = 0.05  # seconds past a bound the first guess goes
 
 
+class _Bound(NamedTuple):
+    """One bound on the offset: its value, the local time it was learnt, and its source."""
+
+    value: float
+    at: float
+    from_date: bool = False
+
+
+def _kept(bound: _Bound | None, now: float) -> _Bound | None:
+    """``bound``, unless it was learnt more than ``HORIZON`` seconds before ``now``."""
+    return bound if bound is not None and now - bound.at <= HORIZON else None
+
+
 class ServerClock:
     """Bounds on how far the server's clock is ahead of ours, and the offset to go by."""
 
-    __slots__ = (
-        "_date_hi",
-        "_date_hi_at",
-        "_date_ignored_until",
-        "_hi",
-        "_hi_at",
-        "_lo",
-        "_lo_at",
-        "_lo_from_date",
-        "_reach",
-    )
+    __slots__ = ("_date_hi", "_date_ignored_until", "_hi", "_lo", "_reach")
 
     def __init__(self) -> None:
-        self._lo = -math.inf  # offset >= lo
-        self._lo_at = -math.inf  # the local time it was learnt
-        self._lo_from_date = False
-        self._hi = math.inf  # offset < hi
-        self._hi_at = -math.inf
-        self._date_hi = math.inf  # the server's clock (not its windows) is behind this
-        self._date_hi_at = -math.inf
+        self._lo: _Bound | None = None  # offset >= lo
+        self._hi: _Bound | None = None  # offset < hi
+        self._date_hi: _Bound | None = None  # the server's clock (not its windows) is behind
         self._reach = FIRST_REACH
         self._date_ignored_until = -math.inf
 
     @property
     def offset(self) -> float:
         """The offset the pacer goes by (see the module's docstring)."""
-        lo, hi = self._lo, self._hi
-        if lo <= 0.0 < min(hi, self._date_hi):
+        lo = self._lo.value if self._lo is not None else -math.inf
+        hi = self._hi.value if self._hi is not None else math.inf
+        date_hi = self._date_hi.value if self._date_hi is not None else math.inf
+        if lo <= 0.0 < min(hi, date_hi):
             return 0.0
         if lo == -math.inf:
             return hi - max(self._reach, FIRST_REACH)
@@ -99,44 +101,42 @@ class ServerClock:
 
         ``reset`` is the window's end the answer reports, if it reports one.
         """
-        # A bound's time matters only while it bounds anything: a forgotten one is infinite.
-        if received - self._lo_at > HORIZON:
-            self._lo = -math.inf
-        if received - self._hi_at > HORIZON:
-            self._hi = math.inf
-        if received - self._date_hi_at > HORIZON:
-            self._date_hi = math.inf
+        self._lo = _kept(self._lo, received)
+        self._hi = _kept(self._hi, received)
+        self._date_hi = _kept(self._date_hi, received)
         date = http_date(headers.get("Date"))
         if date is not None and received >= self._date_ignored_until:
-            self._raise_lo(date - received, received, from_date=True)
-            if date + 1 - sent <= self._date_hi:
-                self._date_hi, self._date_hi_at = date + 1 - sent, received
+            self._raise_lo(_Bound(date - received, received, from_date=True))
+            upper = _Bound(date + 1 - sent, received)
+            if self._date_hi is None or upper.value <= self._date_hi.value:
+                self._date_hi = upper
         if reset is not None:
-            self._lower_hi(reset - sent, received)
+            self._lower_hi(_Bound(reset - sent, received))
 
     def rolled(self, reset: float, received: float) -> None:
         """An answer that came back at ``received`` reports a window after the one ending at
         ``reset``."""
-        self._raise_lo(reset - received, received, from_date=False)
+        self._raise_lo(_Bound(reset - received, received))
         self._reach = self._reach * 2 if self._reach else FIRST_REACH
 
     def early(self) -> None:
         """A request sent into a window taken to be over found it still running."""
-        self._reach = 0.0 if self._lo > -math.inf else max(self._reach, FIRST_REACH) * 2
+        self._reach = 0.0 if self._lo is not None else max(self._reach, FIRST_REACH) * 2
 
-    def _raise_lo(self, bound: float, now: float, *, from_date: bool) -> None:
-        if bound < self._lo:
+    def _raise_lo(self, bound: _Bound) -> None:
+        if self._lo is not None and bound.value < self._lo.value:
             return
-        self._lo, self._lo_at, self._lo_from_date = bound, now, from_date
-        if self._lo >= self._hi:  # the newer word wins over a bound gone stale
-            self._hi = math.inf
+        self._lo = bound
+        if self._hi is not None and bound.value >= self._hi.value:
+            self._hi = None  # the newer word wins over a bound gone stale
 
-    def _lower_hi(self, bound: float, now: float) -> None:
-        if bound > self._hi:
+    def _lower_hi(self, bound: _Bound) -> None:
+        if self._hi is not None and bound.value > self._hi.value:
             return
-        self._hi, self._hi_at = bound, now
-        if self._lo >= self._hi:  # the newer word wins; a Date it proves wrong is ignored
-            if self._lo_from_date:
-                self._date_ignored_until = now + HORIZON
-                self._date_hi = math.inf
-            self._lo = -math.inf
+        self._hi = bound
+        lo = self._lo
+        if lo is not None and lo.value >= bound.value:  # the newer word wins
+            if lo.from_date:  # and a Date it proves wrong is ignored for a while
+                self._date_ignored_until = bound.at + HORIZON
+                self._date_hi = None
+            self._lo = None

@@ -16,10 +16,11 @@ from __future__ import annotations
 import math
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 try:
     from redis.asyncio import Redis
+    from redis.asyncio.connection import parse_url
 except ImportError as error:  # pragma: no cover - exercised without the extra installed
     raise ImportError(
         "intercom_async.redis needs redis-py: pip install 'intercom-async[redis]'"
@@ -75,10 +76,7 @@ class RedisQuota:
         key_prefix: str = DEFAULT_PREFIX,
     ) -> None:
         if isinstance(redis, str):
-            if urlsplit(redis).scheme not in ("redis", "rediss", "unix"):
-                raise ValueError(
-                    f"redis must be a redis://, rediss:// or unix:// URL, not {_redacted(redis)!r}"
-                )
+            _check_url(redis)
         elif not isinstance(redis, Redis):
             raise TypeError(
                 f"redis must be a redis.asyncio.Redis or a URL, not {type(redis).__name__} "
@@ -140,16 +138,28 @@ class RedisQuota:
         )
 
 
+def _check_url(url: str) -> None:
+    """A ``ValueError`` (that quotes no password) unless redis-py can connect to ``url``."""
+    try:
+        scheme = urlsplit(url).scheme
+        parse_url(url)
+    except ValueError:  # (redis-py's message may quote a piece of the password: not shown)
+        raise ValueError(
+            f"redis URL {_redacted(url)!r} is not valid: redis-py cannot read it"
+        ) from None
+    if scheme not in ("redis", "rediss", "unix") or not url.startswith(f"{scheme}://"):
+        raise ValueError(
+            f"redis must be a redis://, rediss:// or unix:// URL, not {_redacted(url)!r}"
+        )
+
+
 def _redacted(url: str) -> str:
-    """``url`` without its password."""
+    """``url`` as ``scheme://host:port/path``: no user, password or query (which may hold one)."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
         host = parts.hostname or ""
         if parts.port is not None:
             host = f"{host}:{parts.port}"
-        user = f"{parts.username}:***@" if parts.username else ":***@"
-        return urlunsplit(parts._replace(netloc=user + host))
+        return f"{parts.scheme}://{host}{parts.path}"
     except ValueError:
         return "<a URL that does not parse>"

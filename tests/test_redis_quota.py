@@ -359,8 +359,13 @@ async def test_a_worker_killed_holding_units_leaks_nothing_past_its_window(
 
 
 def test_bad_settings() -> None:
-    with pytest.raises(ValueError, match="redis://"):
+    with pytest.raises(ValueError, match="'http://localhost:6379' is not valid"):
         RedisQuota("http://localhost:6379")
+    with pytest.raises(ValueError, match="redis://, rediss:// or unix://"):
+        RedisQuota("REDIS://localhost:6379")
+    with pytest.raises(ValueError, match="is not valid") as info:
+        RedisQuota("redis://:pa/ss@localhost")  # redis-py would quote 'pa'
+    assert "pa" not in str(info.value).replace("parse", "")
     with pytest.raises(TypeError, match="synchronous"):
         RedisQuota(sync_redis.Redis())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="app"):
@@ -375,8 +380,8 @@ def test_bad_settings() -> None:
 
 
 def test_a_quota_serves_one_client_and_hides_its_password() -> None:
-    quota = RedisQuota("redis://user:hunter2@localhost:6379/0", app="x")
-    assert "hunter2" not in repr(quota)
+    quota = RedisQuota("redis://user:hunter2@localhost:6379/0?password=hunter3", app="x")
+    assert repr(quota) == "<RedisQuota redis://localhost:6379/0 app=x>"
     IntercomClient("t", quota=quota)
     with pytest.raises(ValueError, match="one IntercomClient"):
         IntercomClient("t", quota=quota)
