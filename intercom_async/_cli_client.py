@@ -12,6 +12,7 @@ import attrs
 
 from ._cli_common import UsageProblem, why
 from ._client import TOKEN_ENV, IntercomClient
+from ._quota import QuotaSource
 from ._retry import RetryPolicy
 
 __all__ = ["Settings", "make_client"]
@@ -41,8 +42,11 @@ def _read_token(path: str) -> str:
     return token
 
 
-def make_client(settings: Settings, *, concurrency: int = 1) -> IntercomClient:
-    """The ``IntercomClient`` the global options describe; bad options are a ``UsageProblem``."""
+def make_client(
+    settings: Settings, *, concurrency: int = 1, quota: QuotaSource | None = None
+) -> IntercomClient:
+    """The ``IntercomClient`` the global options describe, with ``quota`` (``--redis-url``) if
+    given; bad options are a ``UsageProblem``."""
     if settings.token_file is not None:
         token: str | None = _read_token(settings.token_file)
     elif os.environ.get(TOKEN_ENV, "").strip():
@@ -59,7 +63,9 @@ def make_client(settings: Settings, *, concurrency: int = 1) -> IntercomClient:
             retry=RetryPolicy(max_attempts=settings.max_attempts),
             max_connections=max(100, concurrency),
             allow_insecure_http=settings.allow_insecure_http,
+            quota=quota,
         )
-    except (ValueError, TypeError) as exc:  # the messages never hold the token
+    except (ValueError, TypeError) as exc:  # the messages never hold the token (nor the
+        # password of a --redis-url: redis-py's own parse errors do not quote the URL)
         message = str(exc).replace("allow_insecure_http=True", "--allow-insecure-http")
         raise UsageProblem(message) from None

@@ -1,8 +1,8 @@
 """The click application of ``intercom-async``: the global options, the ``get``, ``get-many``
-and ``demo`` commands with their help texts, and ``--verbose``, which logs each retry on
-stderr for the length of a run. click is imported inside ``build_cli``, so importing this
-module does not need it; each command hands its options to a runner and returns its exit
-status.
+and ``demo`` commands with their help texts, and the SDK's log on stderr for the length of a
+run: the outages of a shared rate-limit budget (``get-many --redis-url``) always, each retry
+too with ``--verbose``. click is imported inside ``build_cli``, so importing this module does
+not need it; each command hands its options to a runner and returns its exit status.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from ._cli_client import Settings
 from ._cli_common import PROG, say
 from ._cli_demo import run_demo
 from ._cli_fetch import run_get, run_get_many
+from ._cli_quota import REDIS_URL_ENV
 from ._client import TOKEN_ENV
 from ._version import __version__
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["build_cli"]
 
 _LOG = logging.getLogger("intercom_async")
+# The outages and recoveries of a shared rate-limit budget: shown even without --verbose.
+_QUOTA_LOG = "intercom_async.quota"
 
 # The bounds of the numeric options: past them a value is a mistake, or would exhaust memory,
 # file descriptors or the patience of whoever waits (a usage error, status 2).
@@ -124,11 +127,15 @@ def build_cli() -> click.Group:
         ctx.obj = Settings(
             token_file, region, base_url, api_version, timeout, max_attempts, allow_insecure_http
         )
-        if verbose:  # else retries stay silent: the SDK gives its logger only a NullHandler
-            handler = _StderrHandler()
-            handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
-            _LOG.addHandler(handler)
-            ctx.call_on_close(lambda: _LOG.removeHandler(handler))
+        # One handler, so that no line shows twice: with --verbose every record of the SDK
+        # (retries...), else only those of the shared budget: one line per outage or recovery.
+        # (Without it the SDK's logger has only a NullHandler, and retries stay silent.)
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter(f"{PROG}: %(message)s"))
+        if not verbose:
+            handler.addFilter(logging.Filter(_QUOTA_LOG))
+        _LOG.addHandler(handler)
+        ctx.call_on_close(lambda: _LOG.removeHandler(handler))
 
     @cli.command("get")
     @click.argument("ticket_id", metavar="ID")
@@ -166,6 +173,15 @@ def build_cli() -> click.Group:
     )
     @click.option("--ordered", is_flag=True, help="Write the tickets in input order.")
     @progress_option
+    @click.option(
+        "--redis-url",
+        envvar=REDIS_URL_ENV,
+        show_envvar=True,
+        metavar="URL",
+        help="Share one rate-limit budget through this Redis with every other run (any "
+        "process, any machine) that uses it with the same token: redis://[:PASSWORD@]HOST"
+        "[:PORT][/DB], rediss://... or unix:///PATH. Needs intercom-async[redis].",
+    )
     @click.pass_obj
     def get_many(
         settings: Settings,
@@ -175,12 +191,17 @@ def build_cli() -> click.Group:
         concurrency: int,
         ordered: bool,
         progress: bool | None,
+        redis_url: str | None,
     ) -> int:
         """Fetch many tickets: one JSON line each on stdout.
 
         Ids come as arguments, or from --ids-file FILE (one a line, blank lines skipped; `-`
         reads stdin). Each failure is a JSON line on stderr: {"id", "status", "error", "code",
         "message"}. A summary follows on stderr. Exit status 1 if any ticket failed.
+
+        With --redis-url, runs at the same time share the app's rate limit instead of each
+        spending it as if alone; if Redis is unreachable, each paces itself (one warning on
+        stderr per outage).
         """
         return run_get_many(
             settings,
@@ -190,6 +211,7 @@ def build_cli() -> click.Group:
             concurrency=concurrency,
             ordered=ordered,
             progress=progress,
+            redis_url=redis_url,
         )
 
     @cli.command("demo")

@@ -28,6 +28,7 @@ from ._cli_common import (
 )
 from ._cli_ids import open_ids
 from ._cli_output import binary_stdout, failure_record, json_line, open_output, silence_stdout
+from ._cli_quota import shared_quota
 from ._client import IntercomClient
 from ._convert import to_dict
 from ._errors import (
@@ -77,9 +78,18 @@ def run_get(settings: Settings, ticket_id: str, *, pretty: bool) -> int:
     return EXIT_OK
 
 
+def _observe(tally: Tally, client: IntercomClient) -> None:
+    """Bring the tally up to date with the client: its counters, and whether the shared
+    budget of ``--redis-url`` is unavailable now (an outage lasts at least half a second, so
+    looking every 0.1 s and at the end sees every one)."""
+    tally.stats = client.stats
+    if getattr(client._quota, "shared", True) is False:
+        tally.shared_quota_lost = True
+
+
 async def _refresh_progress(progress: LiveProgress, tally: Tally, client: IntercomClient) -> None:
     while True:
-        tally.stats = client.stats
+        _observe(tally, client)
         progress.refresh()
         await asyncio.sleep(0.1)
 
@@ -131,7 +141,7 @@ async def fetch_into(
             await asyncio.gather(ticker, return_exceptions=True)
             # Stop the fetches still in flight now, not when the generator is collected.
             await results.aclose()
-            tally.stats = client.stats
+            _observe(tally, client)
 
 
 def run_bulk(
@@ -188,14 +198,19 @@ def run_get_many(
     concurrency: int,
     ordered: bool,
     progress: bool | None,
+    redis_url: str | None = None,
 ) -> int:
-    """``intercom-async get-many``: tickets as JSON lines on stdout, failures on stderr."""
+    """``intercom-async get-many``: tickets as JSON lines on stdout, failures on stderr; with
+    ``redis_url``, under the rate-limit budget it shares with every other run that uses it."""
     from ._cli_progress import Tally
 
+    shared = shared_quota(redis_url) if redis_url else None  # "": none, whatever the env says
     show_progress = auto_progress(progress, output)
     with contextlib.ExitStack() as stack:
         source = open_ids(args, ids_file, stack, count=show_progress)
-        client = make_client(settings, concurrency=concurrency)
+        client = make_client(
+            settings, concurrency=concurrency, quota=shared.quota if shared is not None else None
+        )
         sink = open_output(output, stack)
 
         async def fetch(tally: Tally, live: LiveProgress) -> None:
@@ -212,7 +227,9 @@ def run_get_many(
 
         return run_bulk(
             fetch,
-            tally=Tally(total=source.total),
+            tally=Tally(
+                total=source.total, shared_quota=shared.shown if shared is not None else None
+            ),
             show_progress=show_progress,
             title="get-many",
         )

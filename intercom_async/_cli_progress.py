@@ -52,6 +52,10 @@ class Tally:
         stats: the client's counters, as last looked at.
         interrupted: the fetch was stopped by Ctrl-C.
         output_failed: writing a ticket out failed (a closed pipe, a full disk).
+        shared_quota: the Redis of the shared rate-limit budget (``--redis-url``), as it may
+            be shown (no password), if there is one.
+        shared_quota_lost: that budget was unavailable at some point (Redis unreachable or
+            failing): the client paced itself alone meanwhile.
     """
 
     total: int | None = None
@@ -60,6 +64,8 @@ class Tally:
     stats: ClientStats = attrs.Factory(ClientStats)
     interrupted: bool = False
     output_failed: bool = False
+    shared_quota: str | None = None
+    shared_quota_lost: bool = False
     started: float = attrs.Factory(time.monotonic)
     finished: float | None = None
 
@@ -102,6 +108,12 @@ class Tally:
             ("retries", str(self.stats.retries)),
             ("429s", str(self.stats.rate_limited)),
             ("rate-limit waits", str(self.stats.rate_limit_waits)),
+        ]
+        if self.shared_quota is not None:
+            rows.append(("shared quota", self.shared_quota))
+            if self.shared_quota_lost:
+                rows.append(("shared quota unavailable", "yes"))
+        rows += [
             ("requests", str(self.stats.requests)),
             ("elapsed", f"{self.elapsed:.2f}s"),
             ("tickets/s", f"{self.rate:.1f}"),

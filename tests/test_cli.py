@@ -31,9 +31,11 @@ WRONG_TOKEN = "tok_WRONG-distinctive-SECRET-77c2"
 SEED = 11
 PARTS = 3
 TICKETS = 40
-# Variables that would make rich draw colours or a terminal on a pipe.
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT and pseudo-terminals")
+# Variables that would make rich draw colours or a terminal on a pipe, and the Redis of a
+# shared rate-limit budget (test_cli_redis.py sets it when it means to).
 _TERMINAL_ENV = {"FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "NO_COLOR"}
+_LEFT_OUT = {"INTERCOM_ACCESS_TOKEN", "INTERCOM_REDIS_URL", *_TERMINAL_ENV}
 
 
 @attrs.frozen
@@ -64,11 +66,7 @@ class Run:
 
 def cli_env(token: str | None = TOKEN, **extra: str) -> dict[str, str]:
     """The environment of a CLI run: ours, with ``token`` (if any) and nothing forcing colours."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k != "INTERCOM_ACCESS_TOKEN" and k not in _TERMINAL_ENV
-    }
+    env = {k: v for k, v in os.environ.items() if k not in _LEFT_OUT}
     if token is not None:
         env["INTERCOM_ACCESS_TOKEN"] = token
     env.update(extra)
@@ -88,8 +86,10 @@ async def cli(
     token: str | None = TOKEN,
     stdin: bytes | None = None,
     limit: float = 25.0,
+    env: dict[str, str] | None = None,
 ) -> Run:
-    """Run ``python -m intercom_async *args`` and wait for it, serving the fake meanwhile."""
+    """Run ``python -m intercom_async *args`` and wait for it, serving the fake meanwhile;
+    ``env``: variables to add to ``cli_env(token)``."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -98,7 +98,7 @@ async def cli(
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=cli_env(token),
+        env=cli_env(token, **(env or {})),
         cwd=ROOT,
     )
     try:
