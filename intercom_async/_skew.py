@@ -84,8 +84,8 @@ class ServerClock:
         date_hi = self._date_hi.value if self._date_hi is not None else math.inf
         if lo <= 0.0 < min(hi, date_hi):
             return 0.0
-        if lo == -math.inf:
-            return hi - max(self._reach, FIRST_REACH)
+        if lo == -math.inf:  # below the tighter upper bound
+            return min(hi, date_hi) - max(self._reach, FIRST_REACH)
         if hi - lo <= PRECISION:
             return lo
         return lo + min(self._reach, (hi - lo) / 2)

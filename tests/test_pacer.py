@@ -255,3 +255,15 @@ async def test_an_unanswered_request_that_was_sent_gives_no_unit_back() -> None:
     assert not held.done()
     pacer.unanswered(unsent, sent=False)  # never sent: its unit goes to the one waiting
     await asyncio.wait_for(held, 1)
+
+
+def test_a_request_the_window_allows_goes_without_yielding() -> None:
+    # The success path costs no trip through the event loop: acquire() returns at once.
+    now = 1_700_000_000.0
+    pacer = Pacer(clock=lambda: now)
+    for _ in range(3):
+        step = pacer.acquire().__await__()
+        with pytest.raises(StopIteration) as done:
+            next(step)
+        assert isinstance(done.value.value, Turn)
+    assert pacer.in_flight == 3

@@ -412,3 +412,30 @@ def test_an_error_list_is_read_only_from_a_json_body() -> None:
     assert api_error(404, JSON, body).code == "not_found"
     assert api_error(404, {"Content-Type": "text/html"}, body).errors == []
     assert api_error(404, {}, body).code == "not_found"  # nothing claimed: the body speaks
+
+
+def test_a_retry_after_that_is_not_finite_says_nothing() -> None:
+    for value in ("inf", "-inf", "nan", "1e999"):
+        assert retry_after({"Retry-After": value}, 1_000.0) is None
+
+
+def test_a_decode_error_keeps_the_answer_s_headers() -> None:
+    headers = {"Content-Type": "text/html", "X-Request-Id": "r-1", "Server": "nginx"}
+    with pytest.raises(
+        ResponseDecodeError, match="expected JSON, got Content-Type 'text/html'"
+    ) as info:
+        decipher_ticket(200, headers, b"<html>")
+    assert info.value.headers["server"] == "nginx"
+    assert info.value.request_id == "r-1"
+
+
+def test_a_date_without_a_zone_is_utc_wherever_we_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert http_date("Sun, 06 Nov 1994 08:49:37 -0000") == 784111777.0
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -146,3 +146,52 @@ def test_bounds_that_meet_are_a_conflict() -> None:
     clock.answered(date(T + 5), None, T, T)  # offset >= 5
     clock.answered({}, T + 5, T, T)  # offset < 5: they meet; the newer (upper) wins
     assert clock.offset == 0.0  # the Date is dropped, and nothing else says ours is wrong
+
+
+def test_a_bound_is_kept_for_exactly_the_horizon() -> None:
+    clock = ServerClock()
+    clock.answered({}, T - 10, T, T)  # offset < -10, learnt at T
+    clock.answered({}, None, T + HORIZON, T + HORIZON)
+    assert clock.offset == pytest.approx(-10 - FIRST_REACH)  # still kept
+    clock.answered({}, None, T + HORIZON + 0.01, T + HORIZON + 0.01)
+    assert clock.offset == 0.0  # forgotten
+
+
+def test_a_date_ignored_is_believed_again_at_the_end_of_the_horizon() -> None:
+    clock = ServerClock()
+    clock.answered({"Date": formatdate(T + 5, usegmt=True)}, None, T, T)
+    clock.answered({}, T + 1, T + 2, T + 2)  # proves that Date wrong, at T+2
+    back = T + 2 + HORIZON
+    clock.answered({"Date": formatdate(back + 50, usegmt=True)}, None, back, back)
+    assert clock.offset == pytest.approx(50 + FIRST_REACH)
+
+
+@pytest.mark.parametrize(
+    ("sent", "received", "expected"),
+    [
+        # Date says T: the server's clock was below T+1 when the request left at T+1: behind
+        # ours (an upper bound of 0 excludes our clock), so go by the lower bound.
+        (T + 1, T + 1.2, -1.2 + FIRST_REACH),
+        # Left at T+0.5: the server's clock was below T+1 then, 0.5 s ahead of ours at most,
+        # and at least 1 s behind... or not: ours may be right, and is kept.
+        (T + 0.5, T + 0.6, 0.0),
+        # Left at T-0.1: ours may be right (the server's clock could be 1.1 s ahead).
+        (T - 0.1, T + 0.6, 0.0),
+    ],
+)
+def test_date_s_upper_bound_says_whether_our_clock_will_do(
+    sent: float, received: float, expected: float
+) -> None:
+    clock = ServerClock()
+    clock.answered({"Date": formatdate(T, usegmt=True)}, None, sent, received)
+    assert clock.offset == pytest.approx(expected)
+
+
+def test_an_equal_date_bound_renews_it() -> None:
+    clock = ServerClock()
+    clock.answered({"Date": formatdate(T - 3, usegmt=True)}, None, T - 1, T - 1)  # -3..-1
+    clock.answered({"Date": formatdate(T - 3 + 200, usegmt=True)}, None, T + 199, T + 250)
+    later = T + HORIZON + 50
+    clock.answered({}, None, later, later)  # the first upper bound would be forgotten now
+    # But its renewal, 200 s later, is not: ours still won't do, and the offset stays below it.
+    assert clock.offset == pytest.approx(-1 - FIRST_REACH)

@@ -343,3 +343,10 @@ def test_empty_answers_give_back_what_is_left_while_looking() -> None:
     assert window.budget == 3
     answer(window, look, 502, {}, T + 1.1)  # no word: its unit comes back
     assert window.budget == 4
+
+
+def test_a_retry_after_date_holds_until_then() -> None:
+    window = Window()
+    [first] = taken(window, 1)
+    answer(window, first, 429, {"Retry-After": formatdate(T + 30, usegmt=True)}, T + 1)
+    assert window.ready_at(T + 2) == T + 30
