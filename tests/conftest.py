@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -102,6 +103,16 @@ def ticket_answer(
         if data is None:
             payload = {**body, "id": request.match_info["id"]}
         return web.json_response(payload, status=status, headers=headers)
+
+    return handler
+
+
+def slow_answer(seconds: float) -> Handler:
+    """A handler answering with the reference ticket, ``seconds`` late."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(seconds)
+        return await ticket_answer()(request)
 
     return handler
 

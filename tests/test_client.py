@@ -28,7 +28,14 @@ from intercom_async import (
     TransportError,
 )
 
-from .conftest import TOKEN, ScriptedServer, error_answer, raw_answer, ticket_answer
+from .conftest import (
+    TOKEN,
+    ScriptedServer,
+    error_answer,
+    raw_answer,
+    slow_answer,
+    ticket_answer,
+)
 
 
 async def test_get_sends_the_documented_headers(
@@ -460,11 +467,7 @@ async def test_a_far_reset_fails_the_request_at_once_instead_of_holding_it(
 async def test_waiting_for_a_pooled_connection_is_not_the_attempt_s_time(
     server: ScriptedServer,
 ) -> None:
-    async def slow(request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(0.3)
-        return await ticket_answer()(request)
-
-    server.script(slow)
+    server.script(slow_answer(0.3))
     async with IntercomClient(
         TOKEN, base_url=server.base_url, retry=RetryPolicy.never(), timeout=0.5, max_connections=4
     ) as client:

@@ -40,7 +40,7 @@ from intercom_async import (
 )
 from intercom_async.testing import FakeIntercom, Fault
 
-from .conftest import TOKEN, ScriptedServer, error_answer, ticket_answer
+from .conftest import TOKEN, ScriptedServer, error_answer, slow_answer, ticket_answer
 
 # -- 1 -----------------------------------------------------------------------------------------
 
@@ -221,11 +221,7 @@ def test_bad_settings_fail_at_construction_with_a_clear_message(
 async def test_closing_while_requests_wait_for_a_pooled_connection(
     server: ScriptedServer,
 ) -> None:
-    async def slow(request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(0.3)
-        return await ticket_answer()(request)
-
-    server.script(slow)
+    server.script(slow_answer(0.3))
     client = IntercomClient(
         TOKEN, base_url=server.base_url, max_connections=1, retry=RetryPolicy.no_wait()
     )
