@@ -1,0 +1,1 @@
+"""Runnable examples of intercom-async (``python -m examples.<name>``, from the repository root)."""
