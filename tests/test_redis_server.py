@@ -22,7 +22,10 @@ from .redis_fixture import (
 
 def connect(url: str) -> aioredis.Redis:
     """A client that reports a lost server at once instead of retrying."""
-    return aioredis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), socket_timeout=5)
+    client: aioredis.Redis = aioredis.Redis.from_url(
+        url, retry=Retry(NoBackoff(), 0), socket_timeout=5
+    )
+    return client
 
 
 async def test_the_shared_server_answers_ping_set_and_get(redis_url: str) -> None:
