@@ -10,6 +10,10 @@ a script may call ``asyncio.run`` itself.
 A block that reads ``REDIS_URL`` from the environment gets a real redis-server's URL there
 (the ``redis_url`` fixture: such blocks need ``redis-server``, as the Redis tests do).
 
+A block right after a ``<!-- needs PACKAGE -->`` line runs only where PACKAGE can be imported
+(``arq``, which pins redis-py below 6, is installed in the main venv only), and is skipped
+elsewhere.
+
 A block right after a ``<!-- no-test -->`` line (for code that needs what the tests lack: a
 web framework, the real Intercom) is only compiled. Each block's test id is ``page.md:line``,
 and tracebacks point at the page's lines.
@@ -39,6 +43,7 @@ from intercom_async.testing import FakeIntercom
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 NO_TEST = "<!-- no-test -->"
+NEEDS = re.compile(r"<!-- needs (?P<package>[\w.]+) -->")
 FAKE_TOKEN = "docs-example-token"
 # Scripts fetch tickets "1" to this; ids past it (and any other) are 404s.
 FAKE_TICKETS = 10_000
@@ -57,6 +62,7 @@ class Block:
     line: int  # of the block's first line of code, 1-based
     source: str
     skip: bool
+    needs: str | None = None  # a package the block runs only with
 
     @property
     def id(self) -> str:
@@ -81,12 +87,14 @@ def extract(path: Path) -> list[Block]:
         language = fence["info"].strip().split(maxsplit=1)
         if language and language[0] in ("python", "py"):
             before = [line.strip() for line in lines[:start] if line.strip()]
+            needs = NEEDS.fullmatch(before[-1]) if before else None
             blocks.append(
                 Block(
                     path=path,
                     line=start + 2,
                     source=textwrap.dedent("\n".join(lines[start + 1 : end])),
                     skip=bool(before) and before[-1] == NO_TEST,
+                    needs=needs["package"] if needs else None,
                 )
             )
         start = end + 1
@@ -214,6 +222,8 @@ def test_example_runs(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> None:
+    if block.needs is not None:
+        pytest.importorskip(block.needs, reason=f"{block.id} needs {block.needs}")
     if "REDIS_URL" in block.source:
         monkeypatch.setenv("REDIS_URL", request.getfixturevalue("redis_url"))
     run_block(block, monkeypatch)
