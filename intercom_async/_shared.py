@@ -24,7 +24,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import attrs
@@ -153,12 +153,10 @@ class Outbox:
             self.urgent = True
 
     def unanswered(self, claim: Claim, *, sent: bool) -> None:
-        """Note a request that had ``claim`` and got no answer."""
-        if sent:
-            self.settled[claim.gen] = self.settled.get(claim.gen, 0) + 1
-        if not sent:
-            self.refunds[claim.gen] = self.refunds.get(claim.gen, 0) + 1
-        elif claim.look:
+        """Note a request that had ``claim`` and got no answer (``sent``: or may have)."""
+        counts = self.settled if sent else self.refunds
+        counts[claim.gen] = counts.get(claim.gen, 0) + 1
+        if claim.look:  # the look learnt nothing: let another go
             self.released_gen, self.urgent = claim.gen, True
 
     def request(self, now: float, want: int, prefetch: int, look_timeout: float) -> SyncRequest:
@@ -250,11 +248,21 @@ class SharedQuota:
         claim = turn.shared
         if not isinstance(claim, Claim) or not self._up:
             return
-        if not sent and claim.gen == self._gen and not claim.look:
-            self._in_hand += 1  # back in hand: the next request here takes it
+        if sent:
+            self._outbox.unanswered(claim, sent=True)
+            if self._outbox.urgent:
+                self._kick()
+        else:
+            self._give_back(claim)
+
+    def _give_back(self, claim: Claim) -> None:
+        """A unit never used: back in hand for the next request here, if it is still good; else
+        back to the store (a look goes back to the store at once, for another to look)."""
+        if claim.gen == self._gen and not claim.look:
+            self._in_hand += 1
             self._hand_out()
             return
-        self._outbox.unanswered(claim, sent=sent)
+        self._outbox.unanswered(claim, sent=False)
         if self._outbox.urgent:
             self._kick()
 
@@ -298,9 +306,8 @@ class SharedQuota:
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
                 claim = future.result()  # given to us as we were cancelled: give it back
-                if claim is not None and claim.gen == self._gen and not claim.look:
-                    self._in_hand += 1
-                    self._hand_out()
+                if claim is not None:
+                    self._give_back(claim)
             raise
         finally:
             if future in self._waiting:
@@ -316,14 +323,15 @@ class SharedQuota:
                 assert self._gen is not None
                 future.set_result(Claim(self._gen))
 
-    def _release_all(self, error: BaseException | None = None) -> None:
+    def _release_all(self, error: Callable[[], BaseException] | None = None) -> None:
+        """Let every waiting request go without a unit, or fail each with a fresh ``error()``."""
         while self._waiting:
             future = self._waiting.popleft()
             if not future.done():
                 if error is None:
                     future.set_result(None)
                 else:
-                    future.set_exception(error)
+                    future.set_exception(error())
 
     def _kick(self) -> None:
         if self._closed or not self._up:
@@ -361,8 +369,9 @@ class SharedQuota:
         local_until = self._pacer.window.clock.local(result.until)
         wait = local_until - time.time()
         if result.code == WAIT and wait > self._pacer.max_wait:
-            error = spent_for_too_long(wait, self._pacer.max_wait, result.until)
-            self._release_all(error)
+            self._release_all(
+                lambda: spent_for_too_long(wait, self._pacer.max_wait, result.until)
+            )
             return
         if result.code == NEWS:
             wait = min(max(wait, 0.0), POLL)

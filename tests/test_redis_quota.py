@@ -24,7 +24,7 @@ import pytest
 import redis as sync_redis
 from redis.asyncio import Redis
 
-from intercom_async import ClientClosedError, IntercomClient
+from intercom_async import ClientClosedError, IntercomClient, RetryPolicy
 from intercom_async.redis import RedisQuota
 from intercom_async.testing import FakeIntercom, Fault
 
@@ -394,3 +394,17 @@ async def test_a_client_s_own_redis_client_is_left_open(redis_url: str) -> None:
         await fetch_all(fake.client(quota=RedisQuota(redis, app="mine")), 1, 3)
     assert await redis.ping()
     await redis.aclose()
+
+
+async def test_a_shared_window_spent_for_too_long_fails_at_once(redis_url: str) -> None:
+    async with FakeIntercom(token=TOKEN, tickets=10, parts=1, rate_limit=3, window=3600) as fake:
+        client = fake.client(quota=RedisQuota(redis_url, app="far"), retry=RetryPolicy(max_delay=2))
+        async with client:
+            started = time.monotonic()
+            results = await client.tickets.get_all(map(str, range(1, 11)))
+        assert time.monotonic() - started < 1.5
+    assert sum(result.ok for result in results) == 3
+    errors = [result.error for result in results if not result.ok]
+    assert all("nothing was sent" in str(error) for error in errors)
+    assert len({id(error) for error in errors}) == len(errors)  # each its own
+    assert len(fake.requests) == 3
