@@ -369,9 +369,7 @@ class SharedQuota:
         local_until = self._pacer.window.clock.local(result.until)
         wait = local_until - time.time()
         if result.code == WAIT and wait > self._pacer.max_wait:
-            self._release_all(
-                lambda: spent_for_too_long(wait, self._pacer.max_wait, result.until)
-            )
+            self._release_all(lambda: spent_for_too_long(wait, self._pacer.max_wait, result.until))
             return
         if result.code == NEWS:
             wait = min(max(wait, 0.0), POLL)
