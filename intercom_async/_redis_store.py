@@ -20,7 +20,14 @@ SCRIPT = resources.files(__package__).joinpath("_budget.lua").read_text(encoding
 GRACE = 60.0  # seconds the budget's key outlives its window, its holds and its look
 
 
-def _arg(value: float | int | None) -> str:
+def _counts(counts: tuple[tuple[int, int], ...]) -> str:
+    """Units by generation, as ``_budget.lua`` reads them: ``"gen units gen units ..."``."""
+    return " ".join(f"{gen} {units}" for gen, units in counts)
+
+
+def _arg(value: float | int | str | None) -> str:
+    if isinstance(value, str):
+        return value
     if value is None:
         return ""
     return repr(value) if isinstance(value, float) else str(value)
@@ -52,12 +59,10 @@ class RedisStore:
             request.remaining,
             request.reset_gen,
             request.held,
-            request.refund_gen,
-            request.refund or None,
+            _counts(request.refunds),
             request.released_gen,
             GRACE,
-            request.settled_gen,
-            request.settled or None,
+            " ".join(f"{gen} {_arg(reset) or '-'} {n}" for gen, reset, n in request.settled),
         ]
         raw: Any = await self._script(keys=[self._key], args=[_arg(arg) for arg in args])
         code, granted, until, gen, look, early, end = raw

@@ -66,11 +66,11 @@ class SyncRequest:
     remaining: int | None = None
     reset_gen: int | None = None  # the generation of the unit whose answer said it
     held: float | None = None  # nothing before this (Intercom's time)
-    refund_gen: int | None = None  # units of that generation never sent
-    refund: int = 0
+    refunds: tuple[tuple[int, int], ...] = ()  # (generation, units) never sent
     released_gen: int | None = None  # the look of that generation got no word
-    settled_gen: int | None = None  # units of that generation answered (or not), since
-    settled: int = 0
+    # (generation, the window's reset the answers reported (None: unknown), units) answered
+    # (or given up on after they were sent), since the last call
+    settled: tuple[tuple[int, float | None, int], ...] = ()
 
 
 @attrs.frozen
@@ -118,7 +118,7 @@ class Outbox:
         self.reset_gen: int | None = None
         self.held: float | None = None
         self.refunds: dict[int, int] = {}
-        self.settled: dict[int, int] = {}
+        self.settled: dict[tuple[int, float | None], int] = {}
         self.released_gen: int | None = None
         self.urgent = False
 
@@ -126,9 +126,9 @@ class Outbox:
         self, claim: Claim, status: int, headers: Mapping[str, str], server_now: float
     ) -> None:
         """Note the answer to a request that had ``claim``; ``server_now``: Intercom's time."""
-        self.settled[claim.gen] = self.settled.get(claim.gen, 0) + 1
         seen = RateLimit.from_headers(headers)
         reset = seen.reset if seen is not None else None
+        self._settle(claim.gen, reset)
         remaining = seen.remaining if seen is not None else None
         if status == 429:
             remaining = 0
@@ -154,15 +154,15 @@ class Outbox:
 
     def unanswered(self, claim: Claim, *, sent: bool) -> None:
         """Note a request that had ``claim`` and got no answer (``sent``: or may have)."""
-        counts = self.settled if sent else self.refunds
-        counts[claim.gen] = counts.get(claim.gen, 0) + 1
+        if sent:
+            self._settle(claim.gen, None)
+        else:
+            self.refunds[claim.gen] = self.refunds.get(claim.gen, 0) + 1
         if claim.look:  # the look learnt nothing: let another go
             self.released_gen, self.urgent = claim.gen, True
 
     def request(self, now: float, want: int, prefetch: int, look_timeout: float) -> SyncRequest:
         """A call carrying what was heard (and emptying the outbox)."""
-        refund_gen, refund = max(self.refunds.items(), default=(None, 0))
-        settled_gen, settled = max(self.settled.items(), default=(None, 0))
         request = SyncRequest(
             now=now,
             want=want,
@@ -173,14 +173,15 @@ class Outbox:
             remaining=self.remaining,
             reset_gen=self.reset_gen,
             held=self.held,
-            refund_gen=refund_gen,
-            refund=refund,
+            refunds=tuple(sorted(self.refunds.items())),
             released_gen=self.released_gen,
-            settled_gen=settled_gen,
-            settled=settled,
+            settled=tuple((gen, reset, n) for (gen, reset), n in self.settled.items()),
         )
         self.clear()
         return request
+
+    def _settle(self, gen: int, reset: float | None) -> None:
+        self.settled[gen, reset] = self.settled.get((gen, reset), 0) + 1
 
     def _hold(self, until: float) -> None:
         self.held = until if self.held is None else max(self.held, until)
@@ -281,8 +282,7 @@ class SharedQuota:
         tasks = [task for task in (self._syncing, self._retrying) if task is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._up and self._gen is not None and self._in_hand:  # give back what is unused
-            self._outbox.refunds[self._gen] = self._outbox.refunds.get(self._gen, 0) + self._in_hand
-            self._in_hand = 0
+            self._drop_in_hand()
             with contextlib.suppress(Exception):  # at worst they expire with their window
                 await self._call(self._outbox.request(self._now(), 0, 0, self._look_timeout))
         await self._store.aclose()
@@ -297,7 +297,7 @@ class SharedQuota:
                 self._in_hand -= 1
                 assert self._gen is not None
                 return Claim(self._gen)
-            self._in_hand = 0  # granted for a window that is over by now
+            self._drop_in_hand()  # granted for a window that is over by now
         future: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
         self._waiting.append(future)
         self._kick()
@@ -315,13 +315,21 @@ class SharedQuota:
 
     def _hand_out(self) -> None:
         if time.time() >= self._good_until:
-            self._in_hand = 0  # granted for a window that is over by now
+            self._drop_in_hand()  # granted for a window that is over by now
         while self._in_hand and self._waiting:
             future = self._waiting.popleft()
             if not future.done():
                 self._in_hand -= 1
                 assert self._gen is not None
                 future.set_result(Claim(self._gen))
+
+    def _drop_in_hand(self) -> None:
+        """The units in hand are not to be used (their window is over, or they are of an old
+        generation, or the client closes): give them back, so that none is counted as out."""
+        if self._in_hand and self._gen is not None:
+            refunds = self._outbox.refunds
+            refunds[self._gen] = refunds.get(self._gen, 0) + self._in_hand
+        self._in_hand = 0
 
     def _release_all(self, error: Callable[[], BaseException] | None = None) -> None:
         """Let every waiting request go without a unit, or fail each with a fresh ``error()``."""
@@ -382,7 +390,8 @@ class SharedQuota:
         if result.early:
             self._pacer.window.clock.early()
         if result.gen != self._gen:
-            self._gen, self._in_hand = result.gen, 0
+            self._drop_in_hand()
+            self._gen = result.gen
         self._good_until = math.inf
         if result.end is not None:
             self._good_until = self._pacer.window.clock.local(result.end)
