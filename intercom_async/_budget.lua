@@ -22,6 +22,8 @@
 --           answer shows they were counted in an older window, or until `cuntil`: by then
 --           each has reached Intercom, and what it counted is in the answers' Remaining. So a
 --           process that dies holding units costs the next window that long at most
+--   eg      the generation of a window that a look found still running past its reset: each
+--           process that then takes it to be over is told so once (`early`), before it looks
 --   fresh   1 while the carry is of a window taken to be over by the clock, and the new one is
 --           not known yet (its first answer keeps the carry)
 --   look    while looking: until when the look now out is given (a look lost with its process
@@ -30,14 +32,16 @@
 --   bare    1 when looks get answers without rate-limit headers: nothing to pace against
 --
 -- ARGV: now, want, prefetch, look_timeout, reset, limit, remaining, reset_gen, held,
---       refunds, released_gen, grace, settled   ("" for none; refunds: units never sent, as
+--       refunds, released_gen, grace, settled, learnt   ("" for none; learnt: the generation
+--       the calling process was last told `early` in; refunds: units never sent, as
 --       "gen units gen units ..."; settled: units answered or given up, as "gen reset units ...",
 --       with the reset their answers reported, "-" for none)
 -- Returns: {code, granted, until, gen, look, early, end}
 --   code 0: granted `granted` units of generation `gen` (`look` 1: the one look);
 --   code 1: wait until `until`; code 2: ask again soon (at the latest `until`): a look is out,
 --   or units carried may yet come back;
---   code 3: nothing asked for. `early` 1: a look went before the window was over. `end`: the
+--   code 3: nothing asked for. `early` 1: a look went before the window was over (this
+--   process's, or another's when this one takes the window to be over too). `end`: the
 --   window's end, after which units granted now are no good ("" while looking).
 
 local key = KEYS[1]
@@ -54,9 +58,10 @@ local refunds = ARGV[10]
 local released_gen = tonumber(ARGV[11])
 local grace = tonumber(ARGV[12])
 local settled = ARGV[13]
+local learnt = tonumber(ARGV[14])
 
 local s = redis.call('HMGET', key, 'limit', 'newest', 'end', 'taken', 'gen', 'look', 'held',
-  'bare', 'out', 'carry', 'cgen', 'fresh', 'cuntil')
+  'bare', 'out', 'carry', 'cgen', 'fresh', 'cuntil', 'eg')
 local limit = tonumber(s[1])
 local newest = tonumber(s[2])
 local wend = tonumber(s[3])
@@ -70,6 +75,7 @@ local carry = tonumber(s[10]) or 0
 local cgen = tonumber(s[11]) or 0
 local fresh = tonumber(s[12]) or 0
 local cuntil = tonumber(s[13]) or 0
+local eg = tonumber(s[14]) or -1
 local early = 0
 
 -- Units of generation g settled: `missed` when they were not counted in this window (never
@@ -134,6 +140,7 @@ if o_reset then
         wend = newest
         look = 0
         early = 1
+        eg = gen
         taken = counted or limit or 0
       end
     elseif counted and counted + carry > taken then
@@ -147,6 +154,9 @@ local code, granted, till, is_look = 3, 0, 0, 0
 if want > 0 then
   if held > now then
     code, till = 1, held
+  elseif wend and now >= wend and eg == gen and learnt ~= gen then
+    -- Another process's look found this window running past this time: learn, and ask again.
+    code, till, early = 2, now, 1
   else
     if wend and now >= wend then
       over()
@@ -186,7 +196,7 @@ end
 local last = math.max(now, wend or now, held, look)
 local fields = {'taken', taken, 'gen', gen, 'look', tostring(look), 'held', tostring(held),
   'bare', bare, 'out', out, 'carry', carry, 'cgen', cgen, 'fresh', fresh,
-  'cuntil', tostring(cuntil)}
+  'cuntil', tostring(cuntil), 'eg', eg}
 if limit then table.insert(fields, 'limit'); table.insert(fields, limit) end
 if newest then table.insert(fields, 'newest'); table.insert(fields, tostring(newest)) end
 if wend then

@@ -63,6 +63,7 @@ class RedisStore:
             request.released_gen,
             GRACE,
             " ".join(f"{gen} {_arg(reset) or '-'} {n}" for gen, reset, n in request.settled),
+            request.learnt_gen,
         ]
         raw: Any = await self._script(keys=[self._key], args=[_arg(arg) for arg in args])
         code, granted, until, gen, look, early, end = raw

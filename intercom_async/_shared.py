@@ -71,6 +71,7 @@ class SyncRequest:
     # (generation, the window's reset the answers reported (None: unknown), units) answered
     # (or given up on after they were sent), since the last call
     settled: tuple[tuple[int, float | None, int], ...] = ()
+    learnt_gen: int | None = None  # the generation this process was last told was early in
 
 
 @attrs.frozen
@@ -200,6 +201,7 @@ class SharedQuota:
         self._name = name
         self._outbox = Outbox()
         self._gen: int | None = None  # the generation of the units in hand
+        self._learnt: int | None = None  # the generation the store last said was early
         self._in_hand = 0  # units granted to this process and not yet given to a request
         self._good_until = math.inf  # our clock: when the units in hand go stale
         self._waiting: deque[asyncio.Future[Claim | None]] = deque()
@@ -355,6 +357,7 @@ class SharedQuota:
         while not self._closed and self._up and (self._waiting or self._outbox.urgent):
             want = len(self._waiting)
             request = self._outbox.request(self._now(), want, PREFETCH, self._look_timeout)
+            request = attrs.evolve(request, learnt_gen=self._learnt)
             try:
                 result = await self._call(request)
             except Exception as error:  # any failure of the store: go local
@@ -389,6 +392,7 @@ class SharedQuota:
     def _take(self, result: SyncResult) -> None:
         if result.early:
             self._pacer.window.clock.early()
+            self._learnt = result.gen
         if result.gen != self._gen:
             self._drop_in_hand()
             self._gen = result.gen

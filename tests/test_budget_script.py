@@ -117,3 +117,27 @@ async def test_units_given_back_leave_the_carry(store: RedisStore) -> None:
         refunds=((gen, LIMIT - 1),),
     )
     assert (result.code, result.granted) == (GRANTED, LIMIT - 2)  # 1 counted, the look out
+
+
+async def test_a_look_found_early_tells_every_process_once(store: RedisStore) -> None:
+    await a_spent_window(store)
+    # One process takes the window to be over, looks, and finds it still running.
+    look = await call(store, OLD + 0.1, 1)
+    assert (look.code, look.look) == (GRANTED, True)
+    found = await call(
+        store,
+        OLD + 0.15,
+        0,
+        reset=OLD,
+        limit=LIMIT,
+        remaining=0,
+        reset_gen=look.gen,
+        settled=((look.gen, OLD, 1),),
+    )
+    assert found.early
+    # Another process takes it to be over too: rather than a look of its own (a 429 more), it
+    # is told, once, and asks again by a clock set back.
+    told = await call(store, OLD + 0.2, 5)
+    assert (told.code, told.granted, told.early) == (NEWS, 0, True)
+    again = await call(store, OLD + 0.2, 5, learnt_gen=told.gen)
+    assert (again.code, again.look, again.early) == (GRANTED, True, False)
