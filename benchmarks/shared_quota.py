@@ -216,10 +216,42 @@ def _run(
 
 
 def _spread(values: list[float], form: str) -> str:
-    middle = statistics.median(values)
+    middle = statistics.median_low(values) if form == "d" else statistics.median(values)
     if len(values) == 1:
         return format(middle, form)
     return f"{format(middle, form)} ({format(min(values), form)}-{format(max(values), form)})"
+
+
+def _check_targets(
+    results: dict[tuple[int, bool], list[dict[str, Any]]], baseline: list[dict[str, Any]]
+) -> None:
+    """Issue 9's targets, for the most processes run with RedisQuota: every run, or the median."""
+    n = max(n for n, _ in results)
+    shared, local = results.get((n, True)), results.get((1, False))
+    if shared is None or local is None:
+        return
+    walls = [run["wall"] / base["wall"] for run, base in zip(shared, baseline, strict=True)]
+    checks = [
+        (
+            "at most 2 429s per process, in every run",
+            max(r["429s per process"] for r in shared) <= 2,
+        ),
+        ("no lost result, in every run", max(r["lost"] for r in shared) == 0),
+        ("wall time within 1.25x of one process (median)", statistics.median(walls) <= 1.25),
+    ]
+    one = results.get((1, True))
+    if one is not None:
+        cpu = [r["cpu per ticket"] / b["cpu per ticket"] for r, b in zip(one, local, strict=True)]
+        checks.append(
+            (
+                "RedisQuota adds under 15% CPU per ticket, 1 process (median)",
+                statistics.median(cpu) < 1.15,
+            )
+        )
+    print()
+    print(f"Targets for {n} x {CONCURRENCY} with RedisQuota:")
+    for what, met in checks:
+        print(f"  {'met' if met else 'MISSED'}: {what}")
 
 
 def main() -> None:
@@ -278,6 +310,7 @@ def main() -> None:
             f"| {_spread(cpu_ratio, '.2f')}x "
             f"| {_spread([r['redis calls per ticket'] for r in runs], '.2f')} |"
         )
+    _check_targets(results, baseline)
     if args.json:
         Path(args.json).write_text(
             json.dumps({f"{n}x{'redis' if s else 'local'}": r for (n, s), r in results.items()})
