@@ -198,9 +198,9 @@ local fields = {'taken', taken, 'gen', gen, 'look', tostring(look), 'held', tost
   'bare', bare, 'out', out, 'carry', carry, 'cgen', cgen, 'fresh', fresh,
   'cuntil', tostring(cuntil), 'eg', eg}
 if limit then table.insert(fields, 'limit'); table.insert(fields, limit) end
-if newest then table.insert(fields, 'newest'); table.insert(fields, tostring(newest)) end
+if newest then table.insert(fields, 'newest'); table.insert(fields, string.format('%.3f', newest)) end
 if wend then
-  table.insert(fields, 'end'); table.insert(fields, tostring(wend))
+  table.insert(fields, 'end'); table.insert(fields, string.format('%.3f', wend))
 else
   redis.call('HDEL', key, 'end')
 end

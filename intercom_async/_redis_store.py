@@ -25,6 +25,12 @@ def _counts(counts: tuple[tuple[int, int], ...]) -> str:
     return " ".join(f"{gen} {units}" for gen, units in counts)
 
 
+def _reset(value: float | None) -> str:
+    """A window's reset, to the millisecond: the script compares resets for equality, and keeps
+    them as this same text (Lua's own ``tostring`` keeps 14 digits)."""
+    return "" if value is None else f"{value:.3f}"
+
+
 def _arg(value: float | int | str | None) -> str:
     if isinstance(value, str):
         return value
@@ -49,12 +55,12 @@ class RedisStore:
 
     async def sync(self, request: SyncRequest) -> SyncResult:
         """One run of ``_budget.lua``."""
-        args = [
+        args: list[float | int | str | None] = [
             request.now,
             request.want,
             request.prefetch,
             request.look_timeout,
-            request.reset,
+            _reset(request.reset),
             request.limit,
             request.remaining,
             request.reset_gen,
@@ -62,7 +68,7 @@ class RedisStore:
             _counts(request.refunds),
             request.released_gen,
             GRACE,
-            " ".join(f"{gen} {_arg(reset) or '-'} {n}" for gen, reset, n in request.settled),
+            " ".join(f"{gen} {_reset(reset) or '-'} {n}" for gen, reset, n in request.settled),
             request.learnt_gen,
         ]
         raw: Any = await self._script(keys=[self._key], args=[_arg(arg) for arg in args])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -27,6 +28,13 @@ from .redis_fixture import (  # noqa: F401 - registered with pytest by being nam
 # `make mutate` runs the tests with `--hypothesis-profile mutate`: the same examples every run,
 # so that whether a mutant is caught is the mutant's doing, not the draw's.
 settings.register_profile("mutate", derandomize=True, database=None)
+
+# A shell that starts the tests in the background (`make test &`, `nohup ... &`, some CI
+# runners) starts them with SIGINT ignored, and a child process inherits that: the command-line
+# tests' Ctrl-C would then never reach the CLI (Python leaves an ignored SIGINT ignored, as a
+# background program should). Those tests are about what the CLI does with a Ctrl-C it gets.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 DATA = Path(__file__).parent / "data"
 TOKEN = "tok_Zq8-distinctive-SECRET-9f3"
