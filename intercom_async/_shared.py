@@ -162,7 +162,14 @@ class Outbox:
         if claim.look:  # the look learnt nothing: let another go
             self.released_gen, self.urgent = claim.gen, True
 
-    def request(self, now: float, want: int, prefetch: int, look_timeout: float) -> SyncRequest:
+    def request(
+        self,
+        now: float,
+        want: int,
+        prefetch: int,
+        look_timeout: float,
+        learnt_gen: int | None = None,
+    ) -> SyncRequest:
         """A call carrying what was heard (and emptying the outbox)."""
         request = SyncRequest(
             now=now,
@@ -177,6 +184,7 @@ class Outbox:
             refunds=tuple(sorted(self.refunds.items())),
             released_gen=self.released_gen,
             settled=tuple((gen, reset, n) for (gen, reset), n in self.settled.items()),
+            learnt_gen=learnt_gen,
         )
         self.clear()
         return request
@@ -356,8 +364,9 @@ class SharedQuota:
         counted: set[int] = set()
         while not self._closed and self._up and (self._waiting or self._outbox.urgent):
             want = len(self._waiting)
-            request = self._outbox.request(self._now(), want, PREFETCH, self._look_timeout)
-            request = attrs.evolve(request, learnt_gen=self._learnt)
+            request = self._outbox.request(
+                self._now(), want, PREFETCH, self._look_timeout, self._learnt
+            )
             try:
                 result = await self._call(request)
             except Exception as error:  # any failure of the store: go local
