@@ -38,6 +38,7 @@ from ._protocol import (
 )
 from ._quota import Quota, QuotaSource
 from ._retry import RetryPolicy, retry_after_failure
+from ._session import Session
 from ._sleep import Sleeper
 from ._tickets import Tickets
 
@@ -155,28 +156,24 @@ class IntercomClient:
         wrapped.checked()
         self._base_url = resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
         self._version = validate_version(version)
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
-        self._retry = retry if retry is not None else RetryPolicy()
+        self._retry = _retry_policy(retry) if retry is not None else RetryPolicy()
         self._timeout = _client_timeout(timeout)
         if not isinstance(max_response_bytes, int) or max_response_bytes < 1:
             raise ValueError("max_response_bytes must be a positive int")
         self._max_response_bytes = max_response_bytes
         if not isinstance(max_connections, int) or max_connections < 1:
             raise ValueError("max_connections must be a positive int")
-        self._max_connections = max_connections
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            kind = type(session).__name__
+            raise TypeError(f"session must be an aiohttp.ClientSession, not {kind}")
         self._headers = build_headers(wrapped.checked(), self._version)
-        self._session = session
-        self._owns_session = session is None
-        self._loop: asyncio.AbstractEventLoop | None = None  # the loop the session lives on
-        # Our own pool has max_connections connections; a request takes one before its timeout
-        # starts, so that waiting for a free connection never counts as the attempt's time.
-        self._slots = asyncio.Semaphore(max_connections) if session is None else None
-        # A session of ours has the timeout built in; one of yours gets it on each request.
-        self._per_request: dict[str, Any] = (
-            {} if session is None else {"timeout": self._timeout, "raise_for_status": False}
-        )
-        self._closed = False
+        self._session = Session(session, max_connections=max_connections, timeout=self._timeout)
+        # A request takes a connection slot before its timeout starts, so that waiting for a
+        # free connection never counts as the attempt's time: as many slots as the pool has
+        # connections to Intercom (ours: max_connections; yours: its connector's limits).
+        limit = self._session.pool_limit()
+        self._slots = asyncio.Semaphore(limit) if limit else None
+        self._per_request = self._request_options()
         pacer = Pacer(
             max_requests_per_second, max_wait=self._retry.max_delay, wait=self._retry.wait
         )
@@ -188,10 +185,53 @@ class IntercomClient:
             look_timeout = self._timeout.total or DEFAULT_TIMEOUT
             self._quota = quota._quota_for(pacer, wrapped.digest(), look_timeout=look_timeout)
         self._sleeper = Sleeper(CLOSED_MESSAGE)
-        self._requests = 0
-        self._retries = 0
-        self._rate_limited = 0
+        self._parent: IntercomClient | None = None
         self.tickets = Tickets(self)
+
+    def with_options(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+    ) -> IntercomClient:
+        """A view of this client with its own retry policy and attempt timeout.
+
+        The view shares everything else with this client: the session and its connection
+        pool, the rate-limit pacing (or shared quota), ``stats`` and the lifecycle. Making one
+        costs next to nothing, so make one per kind of call: a short, bounded one for a web
+        handler, a patient one for a bulk job. This client is left unchanged.
+
+        ```python
+        quick = client.with_options(retry=RetryPolicy(max_attempts=2, max_delay=3), timeout=2)
+        ticket = await quick.tickets.get("1295")  # done, or an error, within about 3 seconds
+        ```
+
+        Closing this client closes its views. A view owns nothing: its ``aclose()`` (and the
+        end of ``async with`` on it) leaves the client and the other views open.
+
+        Args:
+            retry: the view's ``RetryPolicy`` (its ``max_delay`` bounds each call through the
+                view); ``None`` keeps this client's.
+            timeout: the view's attempt timeout, as for ``IntercomClient``; ``None`` keeps
+                this client's.
+        """
+        view = object.__new__(IntercomClient)
+        view.__dict__.update(self.__dict__)
+        if retry is not None:
+            view._retry = _retry_policy(retry)
+        if timeout is not None:
+            view._timeout = _client_timeout(timeout)
+        view._per_request = view._request_options()
+        view._parent = self._parent or self
+        view.tickets = Tickets(view)
+        return view
+
+    def _request_options(self) -> dict[str, Any]:
+        """What each request passes to aiohttp besides the URL and headers: the attempt's
+        timeout, unless it is the one built into our own session."""
+        if self._session.owns_session:
+            return {} if self._timeout is self._session.timeout else {"timeout": self._timeout}
+        return {"timeout": self._timeout, "raise_for_status": False}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -211,9 +251,14 @@ class IntercomClient:
         return self._retry
 
     @property
+    def timeout(self) -> aiohttp.ClientTimeout:
+        """The timeout of one attempt."""
+        return self._timeout
+
+    @property
     def closed(self) -> bool:
-        """Whether the client was closed."""
-        return self._closed
+        """Whether the client (or, for a view, the client it came from) was closed."""
+        return self._session.closed
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -222,16 +267,16 @@ class IntercomClient:
 
     @property
     def stats(self) -> ClientStats:
-        """Counters of what this client did so far."""
+        """Counters of what this client (with its views) did so far."""
         return ClientStats(
-            requests=self._requests,
-            retries=self._retries,
-            rate_limited=self._rate_limited,
+            requests=self._session.requests,
+            retries=self._session.retries,
+            rate_limited=self._session.rate_limited,
             rate_limit_waits=self._quota.waits,
         )
 
     async def __aenter__(self) -> IntercomClient:
-        self._ensure_session()
+        self._session.ensure()
         return self
 
     async def __aexit__(
@@ -246,80 +291,85 @@ class IntercomClient:
         """Close the client and, if it made its own, its session. Safe to call twice.
 
         Requests waiting for the rate-limit window or a retry fail at once with
-        ``ClientClosedError``; so do those in flight on the client's own session.
+        ``ClientClosedError``; so do those in flight on the client's own session. Its views
+        are closed with it. On a view (``with_options``) this does nothing: close the client
+        the view came from.
         """
-        if self._closed:
+        if self._parent is not None or self._session.closed:
             return
-        self._closed = True
+        self._session.closed = True
         self._sleeper.close()
         try:
             await self._quota.aclose()
         finally:
-            if self._owns_session and self._session is not None:
-                await self._session.close()
+            await self._session.close()
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("an IntercomClient cannot be pickled (it holds the access token)")
 
     def __repr__(self) -> str:
         # getattr: a traceback may show a client whose __init__ raised half-way.
-        state = "closed" if getattr(self, "_closed", False) else "open"
+        session = getattr(self, "_session", None)
+        state = "closed" if session is not None and session.closed else "open"
+        if getattr(self, "_parent", None) is not None:
+            state += " view"
         where = getattr(self, "_base_url", "(not set up)")
         return f"<IntercomClient {where} version={getattr(self, '_version', '?')} {state}>"
-
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise ClientClosedError(CLOSED_MESSAGE)
-        loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        elif loop is not self._loop:
-            raise ClientClosedError(
-                "this IntercomClient belongs to the event loop it was first used in; "
-                "make one client per event loop"
-            )
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
-                timeout=self._timeout,
-            )
-        elif self._session.closed:
-            raise ClientClosedError("the aiohttp session given to IntercomClient is closed")
-        return self._session
 
     # -- requests ----------------------------------------------------------------------------
 
     async def _get_ticket(self, path: str) -> Ticket:
-        """``GET`` a ticket path under the retry policy."""
+        """``GET`` a ticket path under the retry policy, all of it within ``max_delay``."""
+        policy = self._retry
+        call = _Call()
         started = time.monotonic()
+        deadline = asyncio.timeout(policy.max_delay)
         try:
-            return await self._attempt(path)
-        except IntercomError as error:
-            return await retry_after_failure(
-                self._retry,
-                error,
-                started,
-                partial(self._attempt, path),
-                what=f"GET {path}",
-                on_retry=self._count_retry,
-                sleep=self._sleeper.sleep,
-            )
+            async with deadline:
+                try:
+                    return await self._attempt(path, call)
+                except IntercomError as error:
+                    return await retry_after_failure(
+                        policy,
+                        error,
+                        started,
+                        partial(self._attempt, path, call),
+                        what=f"GET {path}",
+                        on_retry=self._count_retry,
+                        sleep=partial(self._back_off, call),
+                    )
+        except TimeoutError as exc:
+            if not deadline.expired():
+                raise
+            raise TransportError(
+                f"gave up {call.stage} after the retry policy's max_delay of {policy.max_delay:g}s",
+                path=path,
+                timed_out=True,
+            ) from exc
+
+    async def _back_off(self, call: _Call, seconds: float) -> None:
+        call.stage = _BETWEEN_ATTEMPTS
+        await self._sleeper.sleep(seconds)
 
     def _count_retry(self, error: IntercomError, wait: float) -> None:
-        self._retries += 1
+        self._session.retries += 1
 
-    async def _attempt(self, path: str) -> Ticket:
-        session = self._ensure_session()  # a closed client fails at once, not after its turn
-        turn = await self._quota.acquire()
+    async def _attempt(self, path: str, call: _Call) -> Ticket:
+        # A closed client fails at once, not after its turn.
+        session = self._session.ensure()
+        call.stage = _FOR_TURN
+        turn = await self._quota.acquire(self._retry.max_delay)
         # From here until the pacer hears what became of this request, every way out settles it.
         stage = _WAITING
         try:
             if self._slots is not None:
+                call.stage = _FOR_CONNECTION
                 await self._slots.acquire()
             try:
-                session = self._ensure_session()  # the waits may have outlasted the client
+                session = self._session.ensure()  # the waits may have outlasted the client
                 stage = _SENT
-                self._requests += 1
+                call.stage = _FOR_ANSWER
+                self._session.requests += 1
                 async with session.get(
                     URL(self._base_url + path, encoded=True),
                     headers=self._headers,
@@ -329,7 +379,7 @@ class IntercomClient:
                     stage = _ANSWERED
                     self._quota.answered(turn, response.status, response.headers)
                     if response.status == 429:
-                        self._rate_limited += 1
+                        self._session.rate_limited += 1
                     body = await self._read_body(response)
                     status, reason = response.status, response.reason or ""
                     headers = response.headers
@@ -337,11 +387,16 @@ class IntercomClient:
                 if self._slots is not None:
                     self._slots.release()
         except (TimeoutError, aiohttp.ClientError) as exc:
-            if self._closed:
+            if self._session.closed:
                 raise ClientClosedError(CLOSED_MESSAGE) from exc
-            raise TransportError(_describe(exc), path=path, retryable=_retryable(exc)) from exc
+            raise TransportError(
+                _describe(exc),
+                path=path,
+                retryable=_retryable(exc),
+                timed_out=isinstance(exc, TimeoutError),
+            ) from exc
         except RuntimeError as exc:  # aiohttp's "Session is closed", "Connector is closed"
-            if self._closed or session.closed:
+            if self._session.closed or session.closed:
                 raise ClientClosedError(CLOSED_MESSAGE) from exc
             raise
         finally:
@@ -378,10 +433,31 @@ class IntercomClient:
         )
 
 
+class _Call:
+    """Where one call (its attempts and the waits between them) stands: what it was waiting
+    for when its ``max_delay`` ran out."""
+
+    __slots__ = ("stage",)
+
+    def __init__(self) -> None:
+        self.stage = _FOR_TURN
+
+
+_FOR_TURN = "waiting for its turn under the rate limit"
+_FOR_CONNECTION = "waiting for a free connection"
+_FOR_ANSWER = "waiting for the answer"
+_BETWEEN_ATTEMPTS = "between attempts"
+
 # Where a request stands when it fails: the pacer hears whether it may have reached Intercom.
 _WAITING = "waiting"
 _SENT = "sent"
 _ANSWERED = "answered"
+
+
+def _retry_policy(retry: object) -> RetryPolicy:
+    if not isinstance(retry, RetryPolicy):
+        raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+    return retry
 
 
 def _client_timeout(timeout: object) -> aiohttp.ClientTimeout:

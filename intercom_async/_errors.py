@@ -1,7 +1,6 @@
 """The exceptions intercom-async raises, all under one root::
 
-    IntercomError                 anything this library raises on purpose
-    ├── ClientClosedError         the client was closed; it cannot be reopened
+    IntercomError                 Intercom or the network failed, or answered no
     ├── InvalidTicketIdError      an id that cannot be sent (empty, not a str or int)
     ├── TransportError            no answer: connection refused or reset, a timeout, a cut body
     ├── ResponseDecodeError       a 2xx answer that is not a ticket (names the failing JSON path)
@@ -12,8 +11,16 @@
         ├── RateLimitError        429
         └── ServerError           5xx
 
+    RuntimeError
+    └── ClientClosedError         a programming or lifecycle mistake: the client was closed
+                                  (it cannot be reopened), or used from another event loop
+
+``ClientClosedError`` is outside the ``IntercomError`` tree on purpose: a web handler that maps
+``IntercomError`` to 502 ("upstream failed") should not map a closed client to it too.
+
 ``str()`` of each says what happened in one line and never holds the access token: the only
 request detail kept is the method and path, and the path holds the ticket id, not the token.
+``to_dict()`` gives the same as JSON-ready data, for an API's error body or a log record.
 """
 
 from __future__ import annotations
@@ -45,7 +52,22 @@ def one_line(text: str) -> str:
 
 
 class IntercomError(Exception):
-    """Root of every exception intercom-async raises on purpose."""
+    """Root of the exceptions that say Intercom, or the network to it, failed or answered no."""
+
+    def to_dict(self) -> dict[str, object]:
+        """This error as JSON-ready data: ``error`` (the class name), ``status`` (the HTTP
+        status, or ``None`` when no answer came), ``code`` (Intercom's first error code, or
+        ``None``), ``message`` (``str()`` of the error) and ``request_id`` (or ``None``).
+
+        Never the access token (nor any header): safe to return from an endpoint or to log.
+        """
+        return {
+            "error": type(self).__name__,
+            "status": getattr(self, "status", None),
+            "code": getattr(self, "code", None),
+            "message": str(self),
+            "request_id": getattr(self, "request_id", None),
+        }
 
     def __reduce__(self) -> tuple[object, ...]:
         # Keyword-only state survives pickling (to another process, a task queue...).
@@ -61,8 +83,13 @@ def _rebuild(
     return error
 
 
-class ClientClosedError(IntercomError, RuntimeError):
-    """The client was closed (``aclose()`` or leaving ``async with``) and refuses new work."""
+class ClientClosedError(RuntimeError):
+    """The client was closed (``aclose()`` or leaving ``async with``) and refuses new work, or
+    it was used from an event loop other than the one it was first used in.
+
+    A ``RuntimeError``, not an ``IntercomError``: it is a mistake in the program's use of the
+    client, not a failure of Intercom (see the tree above).
+    """
 
 
 class InvalidTicketIdError(IntercomError, ValueError):
@@ -81,15 +108,25 @@ class TransportError(IntercomError):
         method (str): the request's HTTP method.
         path (str): the request's path (``"/tickets/1295"``).
         retryable (bool): whether trying again could help.
+        timed_out (bool): whether it failed for want of time: an attempt's ``timeout``, or the
+            ``RetryPolicy.max_delay`` of the whole call (a 504 to a web app's own callers,
+            where other transport failures are a 502).
     """
 
     def __init__(
-        self, message: str, *, method: str = "GET", path: str = "", retryable: bool = True
+        self,
+        message: str,
+        *,
+        method: str = "GET",
+        path: str = "",
+        retryable: bool = True,
+        timed_out: bool = False,
     ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
         self.retryable = retryable
+        self.timed_out = timed_out
 
     def __str__(self) -> str:
         where = f"{self.method} {self.path}: " if self.path else ""

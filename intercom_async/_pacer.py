@@ -121,10 +121,12 @@ class Pacer:
         self._window.follow = follow
         self._wake_head()
 
-    async def acquire(self) -> Turn:
+    async def acquire(self, max_wait: float | None = None) -> Turn:
         """Wait until one more request may go, and count it as sent.
 
         Settle the ``Turn`` it returns later with ``answered`` or ``unanswered``, exactly once.
+        ``max_wait`` overrides the pacer's own for this request (a client's view has its own
+        retry policy).
 
         Raises:
             RateLimitError: the window would hold the request past ``max_wait``.
@@ -137,13 +139,14 @@ class Pacer:
             at = self._window.ready_at(now)
             if not self._wait or (at is not None and at <= now):
                 return self._window.take(now)
-        return await self._wait_turn(self._held_by_window(now))
+        limit = self._max_wait if max_wait is None else max_wait
+        return await self._wait_turn(self._held_by_window(now), limit)
 
     def _held_by_window(self, now: float) -> bool:
         opens = self._window.opens_at(now)
         return opens is None or opens > now
 
-    async def _wait_turn(self, counted: bool) -> Turn:
+    async def _wait_turn(self, counted: bool, max_wait: float) -> Turn:
         if counted:
             self.waits += 1
         loop = asyncio.get_running_loop()
@@ -160,8 +163,8 @@ class Pacer:
                     if at is not None and at <= now:
                         return self._window.take(now)
                     if opens is None or opens > now:
-                        if opens is not None and opens - now > self._max_wait:
-                            raise self._spent_for_too_long(opens - now)
+                        if opens is not None and opens - now > max_wait:
+                            raise spent_for_too_long(opens - now, max_wait, self._window.end)
                         if not counted:
                             counted = True
                             self.waits += 1
@@ -201,9 +204,6 @@ class Pacer:
     def _wake_head(self) -> None:
         if self._queue and not self._queue[0].future.done():
             self._queue[0].future.set_result(None)
-
-    def _spent_for_too_long(self, wait: float) -> RateLimitError:
-        return spent_for_too_long(wait, self._max_wait, self._window.end)
 
 
 def spent_for_too_long(wait: float, max_wait: float, reset: float | None) -> RateLimitError:

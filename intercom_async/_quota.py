@@ -30,8 +30,9 @@ class Quota(Protocol):
     def waits(self) -> int:
         """Requests held back by the app's rate-limit window so far."""
 
-    async def acquire(self) -> Turn:
-        """Wait until one more request may go; count it as sent."""
+    async def acquire(self, max_wait: float | None = None) -> Turn:
+        """Wait until one more request may go; count it as sent. A request the app's window
+        would hold past ``max_wait`` seconds (``None``: the pacer's own) fails at once."""
 
     def answered(self, turn: Turn, status: int, headers: Mapping[str, str]) -> None:
         """Settle ``turn`` with the answer its request got."""

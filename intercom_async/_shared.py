@@ -234,8 +234,8 @@ class SharedQuota:
         """Whether the shared budget is in use (else the store is down: local pacing)."""
         return self._up
 
-    async def acquire(self) -> Turn:
-        turn = await self._pacer.acquire()
+    async def acquire(self, max_wait: float | None = None) -> Turn:
+        turn = await self._pacer.acquire(max_wait)
         if not self._up:
             return turn
         try:

@@ -152,7 +152,7 @@ async def check_left_as_it_was(
     if point == "pool":
         await asyncio.sleep(0.1)  # the request that held the connection finishes
         assert pacer.in_flight == 0
-    assert client._slots is not None and client._slots._value == client._max_connections
+    assert client._slots is not None and client._slots._value == client._session.max_connections
     if point == "window":
         return  # the window is still spent, as it was: nothing may go for half a minute
     started = time.monotonic()

@@ -3,17 +3,29 @@
 ``intercom_fake`` is a started ``FakeIntercom(tickets=10)``; ``intercom_client`` is an
 ``IntercomClient`` pointed at it that retries without waiting. Both are function-scoped and
 closed after the test. Override ``intercom_fake`` in your ``conftest.py`` to change the fake.
+They need pytest-asyncio; without it they are not defined, and pytest runs as before.
 
-They need pytest-asyncio; without it this plugin defines nothing, and pytest runs as before.
+``intercom_fake_thread`` is a ``FakeIntercom(tickets=10)`` on an event loop in a thread of its
+own, for sync tests (FastAPI's ``TestClient``): it answers while the test's thread blocks.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
 
 from .._client import IntercomClient
 from .._retry import RetryPolicy
 from ._server import FakeIntercom
+
+
+@pytest.fixture
+def intercom_fake_thread() -> Iterator[FakeIntercom]:
+    """A ``FakeIntercom(tickets=10)`` running on a thread of its own, stopped after the test."""
+    with FakeIntercom(tickets=10) as fake:
+        yield fake
+
 
 try:
     import pytest_asyncio

@@ -28,6 +28,7 @@ from ._responses import (
     reset_connection,
     truncated_response,
 )
+from ._thread import LoopThread
 from ._window import RateWindow
 
 __all__ = ["FakeIntercom"]
@@ -82,7 +83,9 @@ class FakeIntercom:
             server's are on its; use it to test how a client copes with clocks that disagree.
 
     Use it as ``async with FakeIntercom(tickets=10) as fake: ...``, or ``await fake.start()``
-    and ``await fake.close()``; or mount ``fake.app`` in a server of your own.
+    and ``await fake.close()``; or mount ``fake.app`` in a server of your own. From sync code
+    (FastAPI's ``TestClient``), use ``with FakeIntercom(tickets=10) as fake: ...``: the fake
+    then runs on an event loop in a thread of its own, and answers whatever this thread does.
     """
 
     def __init__(
@@ -140,6 +143,7 @@ class FakeIntercom:
         self._app.router.add_route("*", "/{path:.*}", self._handle)
         self._app.on_startup.append(self._on_startup)
         self._runner: web.AppRunner | None = None
+        self._thread: LoopThread | None = None  # when run by ``with``
         self._base_url: str | None = None
         self._closed = False
 
@@ -226,6 +230,11 @@ class FakeIntercom:
 
     async def close(self) -> None:
         """Stop listening and drop open connections. Safe to call twice."""
+        if self._thread is not None:
+            raise RuntimeError(
+                "this FakeIntercom runs on a thread of its own (with FakeIntercom(...)); "
+                "it stops at the end of the with block"
+            )
         self._closed = True
         runner, self._runner = self._runner, None
         if runner is not None:
@@ -242,6 +251,33 @@ class FakeIntercom:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def __enter__(self) -> FakeIntercom:
+        """Start the fake on an event loop in a thread of its own (for sync code)."""
+        if self._runner is not None or self._closed:
+            raise RuntimeError("a FakeIntercom starts once; make a new one")
+        thread = LoopThread(name="FakeIntercom")
+        try:
+            thread.run(self.start())
+        except BaseException:
+            thread.stop()
+            raise
+        self._thread = thread
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        try:
+            thread.run(self.close())
+        finally:
+            thread.stop()
 
     def client(self, **kwargs: Any) -> IntercomClient:
         """An ``IntercomClient`` for this fake: its ``base_url`` and token, then ``kwargs``."""
