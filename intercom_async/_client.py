@@ -7,7 +7,11 @@ the pool, send, read the body (capped), hand status, headers and body to the san
 decipher. Every ``await`` on that path may be cancelled (a caller's deadline, a ``break`` out of
 ``get_many``): the pacer is then told what became of the request, and the pool slot is given
 back, so the client is left as it was. ``aclose()`` ends every wait at once with
-``ClientClosedError``.
+``ClientClosedError``. A call, its retries included, runs inside one ``asyncio.timeout`` of
+the policy's ``max_delay``.
+
+``with_options`` makes a view: a client object with its own policy and timeout over the same
+``Session`` (``_session.py``: the aiohttp session, counters and lifecycle), pacer and pool slots.
 """
 
 from __future__ import annotations
@@ -109,11 +113,15 @@ class IntercomClient:
             ``http://`` is refused for non-loopback hosts unless ``allow_insecure_http``.
         version: the ``Intercom-Version`` header: ``"2.9"`` by default, any version the 2.9
             description lists, any newer ``"N.M"``, or ``"Unstable"``.
-        retry: the ``RetryPolicy``; ``RetryPolicy()`` by default.
+        retry: the ``RetryPolicy``; ``RetryPolicy()`` by default. Its ``max_delay`` bounds each
+            call as a whole: rate-limit waits, attempts and backoffs.
         timeout: seconds one attempt may take in all, 30 by default (or an
             ``aiohttp.ClientTimeout`` whose timeouts are each ``None`` or a positive finite
             number).
-        session: an ``aiohttp.ClientSession`` to use; it is yours, and never closed by us.
+        session: an ``aiohttp.ClientSession`` to use; it is yours, and never closed by us. A
+            request waits for a free connection of its connector (``limit``,
+            ``limit_per_host``) before its timeout starts; only requests you make on the same
+            session outside the client can make it wait within an attempt.
         max_requests_per_second: a local cap on top of Intercom's own limit, for apps whose quota
             several processes share: a positive finite number, or ``None``.
         max_response_bytes: a larger body is not read: a 2xx answer that large is a
@@ -130,7 +138,9 @@ class IntercomClient:
         tickets: the ticket endpoints (``Tickets``): ``client.tickets.get("1295")``.
 
     Use it as ``async with IntercomClient() as client: ...`` or close it with ``await
-    client.aclose()``. Once closed it refuses work with ``ClientClosedError``.
+    client.aclose()``. Once closed it refuses work with ``ClientClosedError`` (a
+    ``RuntimeError``), as it does on an event loop other than the one it was first used in.
+    ``with_options`` makes views of it with their own retry policy and timeout.
     """
 
     def __init__(

@@ -14,6 +14,10 @@ A block right after a ``<!-- needs PACKAGE -->`` line runs only where PACKAGE ca
 (``arq``, which pins redis-py below 6, is installed in the main venv only), and is skipped
 elsewhere.
 
+A block right after a ``<!-- pytest -->`` line is a test module as a user's project has it: it
+is written to a file of its own and run by ``pytest`` in a new process, with no configuration
+(so pytest-asyncio's strict mode) and our pytest plugin's fixtures.
+
 A block right after a ``<!-- no-test -->`` line (for code that needs what the tests lack: a
 web framework, the real Intercom) is only compiled. Each block's test id is ``page.md:line``,
 and tracebacks point at the page's lines.
@@ -26,7 +30,10 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import os
 import re
+import subprocess
+import sys
 import textwrap
 import threading
 from collections.abc import Callable, Iterator
@@ -43,6 +50,7 @@ from intercom_async.testing import FakeIntercom
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 NO_TEST = "<!-- no-test -->"
+PYTEST = "<!-- pytest -->"
 NEEDS = re.compile(r"<!-- needs (?P<package>[\w.]+) -->")
 FAKE_TOKEN = "docs-example-token"
 # Scripts fetch tickets "1" to this; ids past it (and any other) are 404s.
@@ -63,6 +71,7 @@ class Block:
     source: str
     skip: bool
     needs: str | None = None  # a package the block runs only with
+    pytest: bool = False  # run by pytest in a process of its own
 
     @property
     def id(self) -> str:
@@ -95,6 +104,7 @@ def extract(path: Path) -> list[Block]:
                     source=textwrap.dedent("\n".join(lines[start + 1 : end])),
                     skip=bool(before) and before[-1] == NO_TEST,
                     needs=needs["package"] if needs else None,
+                    pytest=bool(before) and before[-1] == PYTEST,
                 )
             )
         start = end + 1
@@ -202,16 +212,17 @@ def fake_intercom(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIntercom]:
 
 @pytest.fixture
 def logging_restored() -> Iterator[None]:
-    """Undo what an example does to the log levels (``setLevel`` on a logger)."""
-    loggers = [
-        logging.getLogger(),
-        logging.getLogger("intercom_async"),
-        logging.getLogger("intercom_async.quota"),
-    ]
-    levels = [logger.level for logger in loggers]
+    """Undo what an example does to the loggers: levels, handlers (``dictConfig``), propagation."""
+    names = ["", "intercom_async", "intercom_async.quota", "uvicorn", "uvicorn.error"]
+    names += ["uvicorn.access"]
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(logger.level, list(logger.handlers), logger.propagate) for logger in loggers]
     yield
-    for logger, level in zip(loggers, levels, strict=True):
+    for logger, (level, handlers, propagate) in zip(loggers, saved, strict=True):
         logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+        logger.disabled = False
 
 
 @pytest.mark.usefixtures("logging_restored")
@@ -226,7 +237,25 @@ def test_example_runs(
         pytest.importorskip(block.needs, reason=f"{block.id} needs {block.needs}")
     if "REDIS_URL" in block.source:
         monkeypatch.setenv("REDIS_URL", request.getfixturevalue("redis_url"))
+    if block.pytest:
+        run_with_pytest(block, request.getfixturevalue("tmp_path"))
+        return
     run_block(block, monkeypatch)
+
+
+def run_with_pytest(block: Block, directory: Path) -> None:
+    """Run a block as a test module of its own, with pytest, in a new process."""
+    module = directory / f"test_{block.path.stem.replace('-', '_')}_{block.line}.py"
+    module.write_text("\n" * (block.line - 1) + block.source + "\n", encoding="utf-8")
+    environment = dict(os.environ, PYTHONPATH=str(DOCS.parent))
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(module)]
+    command += ["-W", "error::ResourceWarning"]
+    command += ["-W", "error::pytest.PytestUnraisableExceptionWarning"]
+    done = subprocess.run(  # noqa: S603 - our own interpreter, on the docs' own example
+        command, cwd=directory, env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"{block.id}: pytest failed\n{done.stdout}\n{done.stderr}"
+    assert " passed" in done.stdout and " skipped" not in done.stdout, done.stdout
 
 
 @pytest.mark.parametrize("block", [b for b in BLOCKS if b.skip], ids=lambda b: b.id)
