@@ -356,3 +356,41 @@ async def test_a_callers_session_without_a_connection_limit_takes_no_slot(
     per_host = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50, limit_per_host=3))
     async with per_host, fake.client(session=per_host) as client:
         assert client._slots is not None and client._slots._value == 3
+
+
+async def test_max_delay_bounds_the_wait_for_a_free_connection(fake: FakeIntercom) -> None:
+    async with fake.client(max_connections=1, retry=RetryPolicy(max_delay=0.6)) as client:
+        fake.inject("13", Fault.slow(0.5))
+        fake.inject("14", Fault.slow(0.5))
+        first, second = await asyncio.gather(
+            timed(client.tickets.get("13")), timed(client.tickets.get("14"))
+        )
+        assert first[1] is None  # 0.5 s: on time
+        error = second[1]
+        assert isinstance(error, TransportError) and error.timed_out
+        assert "waiting for" in str(error)  # a free connection, or the answer: what was left
+        assert second[0] < 0.6 + SLACK
+        idle(client)
+
+
+# -- the fake on a thread of its own ---------------------------------------------------------
+
+
+def test_the_fake_on_its_own_thread_answers_a_blocked_thread() -> None:
+    import urllib.request
+
+    with FakeIntercom(tickets=2) as fake:
+        fake.inject("2", Fault.status(503))
+        request = urllib.request.Request(  # noqa: S310 - the fake, on 127.0.0.1
+            fake.base_url + "/tickets/1", headers={"Authorization": "Bearer test-token"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310 - blocks
+            assert json.load(answer)["id"] == "1"
+        with pytest.raises(RuntimeError, match="with block"):
+            asyncio.run(fake.close())
+        with pytest.raises(RuntimeError, match="starts once"):
+            fake.__enter__()
+        assert [r.path for r in fake.requests] == ["/tickets/1"]
+    assert len(fake.requests) == 1  # stopped; the log is kept
+    with pytest.raises(RuntimeError, match="starts once"), fake:
+        pass
