@@ -562,7 +562,7 @@ async def test_the_sdk_does_not_import_click_or_rich() -> None:
 
 
 def test_json_lines_escape_what_utf_8_cannot_carry() -> None:
-    from intercom_async._cli_output import json_line
+    from intercom_async._cli.output import json_line
 
     assert json_line({"title": "\ud83d"}) == b'{"title":"\\ud83d"}\n'
     assert json_line({"title": "é"}) == '{"title":"é"}\n'.encode()

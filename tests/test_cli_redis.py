@@ -243,7 +243,7 @@ async def test_an_outage_and_the_recovery_are_a_line_each(own_redis_server: Redi
     ],
 )
 def test_a_redis_url_is_shown_without_its_password(url: str, expected: str) -> None:
-    from intercom_async._cli_quota import shared_quota
+    from intercom_async._cli.quota import shared_quota
 
     option = shared_quota(url)
     assert option.shown == expected
@@ -266,8 +266,8 @@ def test_a_redis_url_is_shown_without_its_password(url: str, expected: str) -> N
     ],
 )
 def test_a_bad_redis_url_says_so_without_the_password(url: str, message: str) -> None:
-    from intercom_async._cli_common import UsageProblem
-    from intercom_async._cli_quota import shared_quota
+    from intercom_async._cli.common import UsageProblem
+    from intercom_async._cli.quota import shared_quota
 
     with pytest.raises(UsageProblem) as caught:
         shared_quota(url)

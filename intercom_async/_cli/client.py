@@ -10,10 +10,10 @@ import os
 
 import attrs
 
-from ._cli_common import UsageProblem, why
-from ._client import TOKEN_ENV, IntercomClient
-from ._quota import QuotaSource
-from ._retry import RetryPolicy
+from .._client import TOKEN_ENV, IntercomClient
+from .._quota import QuotaSource
+from .._retry import RetryPolicy
+from .common import UsageProblem, why
 
 __all__ = ["Settings", "make_client"]
 

@@ -11,13 +11,13 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
-from ._cli_client import Settings
-from ._cli_common import PROG, say
-from ._cli_demo import run_demo
-from ._cli_fetch import run_get, run_get_many
-from ._cli_quota import REDIS_URL_ENV
-from ._client import TOKEN_ENV
-from ._version import __version__
+from .._client import TOKEN_ENV
+from .._version import __version__
+from .client import Settings
+from .common import PROG, say
+from .demo import run_demo
+from .fetch import run_get, run_get_many
+from .quota import REDIS_URL_ENV
 
 if TYPE_CHECKING:
     import click

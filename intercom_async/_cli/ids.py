@@ -16,8 +16,8 @@ from typing import IO
 
 import attrs
 
-from ._cli_common import UsageProblem, why
-from ._cli_reader import IdReader
+from .common import UsageProblem, why
+from .reader import IdReader
 
 __all__ = ["IdSource", "open_ids"]
 
