@@ -232,7 +232,12 @@ URL, TMP = "{url}", "{tmp}"  # filled in with the fake's URL and the test's tmp_
             "cannot read token file",
             id="no-token-file",
         ),
-        pytest.param(("--base-url", URL, "get-many"), TOKEN, "no ticket ids", id="no-ids"),
+        pytest.param(
+            ("--base-url", URL, "get-many"),
+            TOKEN,
+            "no ticket ids in standard input",  # /dev/null: no terminal, so it is read
+            id="no-ids",
+        ),
         pytest.param(
             ("--base-url", URL, "get-many", "1", ""), TOKEN, "ticket id #2 is empty", id="empty"
         ),

@@ -63,11 +63,13 @@ async def _get_one(client: IntercomClient, ticket_id: str) -> Ticket:
 
 
 def run_get(settings: Settings, ticket_id: str, *, pretty: bool) -> int:
-    """``intercom-async get ID``: print the ticket as JSON; the exit status says how it went."""
+    """``intercom-async get ID``: print the ticket as JSON; the exit status says how it went.
+    With ``settings.redis_url``, its one request takes its turn from the shared budget."""
     if not ticket_id.strip():
         raise UsageProblem("the ticket id is empty")
     out = binary_stdout()  # a closed stdout is an error before the request, not after
-    client = make_client(settings)
+    shared = shared_quota(settings.redis_url) if settings.redis_url else None
+    client = make_client(settings, quota=shared.quota if shared is not None else None)
     try:
         ticket = asyncio.run(_get_one(client, ticket_id))
     except IntercomError as exc:
@@ -198,13 +200,14 @@ def run_get_many(
     concurrency: int,
     ordered: bool,
     progress: bool | None,
-    redis_url: str | None = None,
 ) -> int:
     """``intercom-async get-many``: tickets as JSON lines on stdout, failures on stderr; with
-    ``redis_url``, under the rate-limit budget it shares with every other run that uses it."""
+    ``settings.redis_url``, under the rate-limit budget it shares with every other run that
+    uses it."""
     from .progress import Tally
 
-    shared = shared_quota(redis_url) if redis_url else None  # "": none, whatever the env says
+    # "": none, whatever the environment says
+    shared = shared_quota(settings.redis_url) if settings.redis_url else None
     show_progress = auto_progress(progress, output)
     with contextlib.ExitStack() as stack:
         source = open_ids(args, ids_file, stack, count=show_progress)

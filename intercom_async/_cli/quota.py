@@ -1,4 +1,4 @@
-"""``get-many --redis-url``: one rate-limit budget shared through Redis by every run.
+"""``--redis-url``: one rate-limit budget shared through Redis by every run.
 
 ``shared_quota(url)`` checks the URL and makes the ``RedisQuota`` the client gets; a URL that
 will not do, or redis-py missing, is a ``UsageProblem``. The URL may hold a password: no message
