@@ -232,7 +232,12 @@ URL, TMP = "{url}", "{tmp}"  # filled in with the fake's URL and the test's tmp_
             "cannot read token file",
             id="no-token-file",
         ),
-        pytest.param(("--base-url", URL, "get-many"), TOKEN, "no ticket ids", id="no-ids"),
+        pytest.param(
+            ("--base-url", URL, "get-many"),
+            TOKEN,
+            "no ticket ids in standard input",  # /dev/null: no terminal, so it is read
+            id="no-ids",
+        ),
         pytest.param(
             ("--base-url", URL, "get-many", "1", ""), TOKEN, "ticket id #2 is empty", id="empty"
         ),
@@ -562,7 +567,7 @@ async def test_the_sdk_does_not_import_click_or_rich() -> None:
 
 
 def test_json_lines_escape_what_utf_8_cannot_carry() -> None:
-    from intercom_async._cli_output import json_line
+    from intercom_async._cli.output import json_line
 
     assert json_line({"title": "\ud83d"}) == b'{"title":"\\ud83d"}\n'
     assert json_line({"title": "é"}) == '{"title":"é"}\n'.encode()

@@ -9,7 +9,7 @@ import io
 import os
 import threading
 
-from intercom_async._cli_reader import CHUNK, SLOTS, IdReader
+from intercom_async._cli.reader import CHUNK, SLOTS, IdReader
 
 WAIT = 10.0
 

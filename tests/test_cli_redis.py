@@ -149,6 +149,31 @@ async def test_the_redis_url_comes_from_the_environment_too(redis_url: str) -> N
     assert "shared quota" not in neither.summary()
 
 
+async def test_get_takes_its_turn_from_the_shared_budget_too(
+    redis_server: RedisServer, redis_url: str
+) -> None:
+    """``--redis-url`` is a connection option: before the command or after it, for ``get``
+    as for ``get-many``."""
+    nowhere = with_password(f"redis://127.0.0.1:{free_port()}/0")
+    async with FakeIntercom(token=TOKEN, tickets=5, parts=1) as fake:
+        base = ("--base-url", fake.base_url)
+        before = await run("--redis-url", redis_url, *base, "get", "1")
+        after = await run(*base, "get", "2", "--redis-url", redis_url)
+        many = await run(*base, "get-many", "3", "4", "--redis-url", redis_url)
+        unreachable = await run(*base, "get", "5", "--redis-url", nowhere)
+    for result in (before, after, many, unreachable):
+        assert result.status == 0, result.stderr
+    assert json.loads(before.stdout)["id"] == "1"
+    assert json.loads(after.stdout)["id"] == "2"
+    assert quota_lines(before) == quota_lines(after) == quota_lines(many) == []
+    assert many.summary()["shared quota"] == redis_url
+    budgets = _command(redis_server.host, redis_server.port, "DBSIZE")
+    assert budgets.startswith(b":") and int(budgets[1:]) >= 1  # the budget lives in Redis
+    [line] = quota_lines(unreachable)  # it tried that Redis, and went on alone
+    assert OUTAGE in line
+    assert json.loads(unreachable.stdout)["id"] == "5"
+
+
 async def test_a_password_protected_redis(own_redis_server: RedisServer) -> None:
     server = own_redis_server
     assert _command(server.host, server.port, "CONFIG", "SET", "requirepass", PASSWORD) == b"+OK"
@@ -243,7 +268,7 @@ async def test_an_outage_and_the_recovery_are_a_line_each(own_redis_server: Redi
     ],
 )
 def test_a_redis_url_is_shown_without_its_password(url: str, expected: str) -> None:
-    from intercom_async._cli_quota import shared_quota
+    from intercom_async._cli.quota import shared_quota
 
     option = shared_quota(url)
     assert option.shown == expected
@@ -266,8 +291,8 @@ def test_a_redis_url_is_shown_without_its_password(url: str, expected: str) -> N
     ],
 )
 def test_a_bad_redis_url_says_so_without_the_password(url: str, message: str) -> None:
-    from intercom_async._cli_common import UsageProblem
-    from intercom_async._cli_quota import shared_quota
+    from intercom_async._cli.common import UsageProblem
+    from intercom_async._cli.quota import shared_quota
 
     with pytest.raises(UsageProblem) as caught:
         shared_quota(url)

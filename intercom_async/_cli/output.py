@@ -12,9 +12,9 @@ import os
 import sys
 from typing import IO, Any
 
-from ._bulk import TicketResult
-from ._cli_common import UsageProblem, why
-from ._errors import ApiError, ResponseDecodeError
+from .._bulk import TicketResult
+from .._errors import ApiError, ResponseDecodeError
+from .common import UsageProblem, why
 
 __all__ = ["binary_stdout", "failure_record", "json_line", "open_output", "silence_stdout"]
 

@@ -1,6 +1,6 @@
 """What every part of the command line shares: its name, its exit statuses, the
 ``UsageProblem`` that ends a run with one ``error:`` line and status 2, and the plain lines it
-writes on stderr. Like every ``_cli_*`` module but ``_cli_progress``, it imports neither click
+writes on stderr. Like every module of ``_cli`` but ``progress``, it imports neither click
 nor rich when it is imported: they are needed only once ``main()`` runs.
 """
 

@@ -1,4 +1,4 @@
-"""The global options of the command line (``Settings``) and the ``IntercomClient`` they
+"""The connection options of the command line (``Settings``) and the ``IntercomClient`` they
 describe: the access token from ``--token-file`` or the environment, the region or base URL,
 the API version, the timeout and the retry policy. A bad option is a ``UsageProblem`` whose
 message never holds the token.
@@ -10,17 +10,17 @@ import os
 
 import attrs
 
-from ._cli_common import UsageProblem, why
-from ._client import TOKEN_ENV, IntercomClient
-from ._quota import QuotaSource
-from ._retry import RetryPolicy
+from .._client import TOKEN_ENV, IntercomClient
+from .._quota import QuotaSource
+from .._retry import RetryPolicy
+from .common import UsageProblem, why
 
 __all__ = ["Settings", "make_client"]
 
 
 @attrs.frozen
 class Settings:
-    """The global options: how to reach Intercom."""
+    """The connection options (``options.CONNECTION``): how to reach Intercom."""
 
     token_file: str | None = None
     region: str = "us"
@@ -29,6 +29,8 @@ class Settings:
     timeout: float = 30.0
     max_attempts: int = 5
     allow_insecure_http: bool = False
+    verbose: bool = False
+    redis_url: str | None = None  # "": none, whatever INTERCOM_REDIS_URL says
 
 
 def _read_token(path: str) -> str:
@@ -45,8 +47,8 @@ def _read_token(path: str) -> str:
 def make_client(
     settings: Settings, *, concurrency: int = 1, quota: QuotaSource | None = None
 ) -> IntercomClient:
-    """The ``IntercomClient`` the global options describe, with ``quota`` (``--redis-url``) if
-    given; bad options are a ``UsageProblem``."""
+    """The ``IntercomClient`` the connection options describe, with ``quota`` (the
+    ``RedisQuota`` of ``--redis-url``) if given; bad options are a ``UsageProblem``."""
     if settings.token_file is not None:
         token: str | None = _read_token(settings.token_file)
     elif os.environ.get(TOKEN_ENV, "").strip():

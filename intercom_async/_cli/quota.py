@@ -1,4 +1,4 @@
-"""``get-many --redis-url``: one rate-limit budget shared through Redis by every run.
+"""``--redis-url``: one rate-limit budget shared through Redis by every run.
 
 ``shared_quota(url)`` checks the URL and makes the ``RedisQuota`` the client gets; a URL that
 will not do, or redis-py missing, is a ``UsageProblem``. The URL may hold a password: no message
@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._cli_common import UsageProblem
+from .common import UsageProblem
 
 if TYPE_CHECKING:
-    from .redis import RedisQuota
+    from ..redis import RedisQuota
 
 __all__ = ["REDIS_URL_ENV", "SharedQuotaOption", "shared_quota", "shown"]
 
@@ -59,7 +59,7 @@ def shared_quota(url: str) -> SharedQuotaOption:
     """The ``RedisQuota`` of ``--redis-url URL``, its budget named after the token."""
     where = shown(url)
     try:
-        from .redis import RedisQuota
+        from ..redis import RedisQuota
     except ImportError:
         raise UsageProblem(INSTALL_HINT) from None
     try:

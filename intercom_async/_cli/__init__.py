@@ -1,9 +1,9 @@
 """The ``intercom-async`` command line (see ``docs/cli.md``): ``main()``, the console script's
 entry point, which checks for click and rich (the ``cli`` extra; without them it says what to
-install and returns 2), runs the commands of ``_cli_commands`` and turns how they ended into the
+install and returns 2), runs the commands of ``commands`` and turns how they ended into the
 exit status: 0 success; 1 a failure (a server or transport error, some tickets not fetched); 2
 bad usage or input; 3 ticket not found; 4 authentication or permission refused; 130 interrupted
-(Ctrl-C). A closed stdout or stderr is dealt with by ``_cli_streams``. click and rich are
+(Ctrl-C). A closed stdout or stderr is dealt with by ``streams``. click and rich are
 imported only once ``main()`` runs, so the SDK never needs them, and the access token is never
 printed.
 """
@@ -13,10 +13,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from ._cli_commands import build_cli
-from ._cli_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageProblem, say
-from ._cli_output import silence_stdout
-from ._cli_streams import usable_streams
+from .commands import build_cli
+from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageProblem, say
+from .output import silence_stdout
+from .streams import usable_streams
 
 __all__ = ["main"]
 

@@ -27,8 +27,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ._client import ClientStats
-from ._errors import ApiError, IntercomError, ResponseDecodeError
+from .._client import ClientStats
+from .._errors import ApiError, IntercomError, ResponseDecodeError
 
 __all__ = ["LiveProgress", "Tally", "failure_reason", "print_summary"]
 

@@ -13,12 +13,12 @@ import random
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from ._cli_common import EXIT_FAILED, EXIT_OK, say
-from ._cli_fetch import auto_progress, fetch_into, run_bulk
-from ._cli_output import open_output
+from .common import EXIT_FAILED, EXIT_OK, say
+from .fetch import auto_progress, fetch_into, run_bulk
+from .output import open_output
 
 if TYPE_CHECKING:
-    from ._cli_progress import LiveProgress, Tally
+    from .progress import LiveProgress, Tally
 
 __all__ = ["demo_ids", "run_demo"]
 
@@ -51,8 +51,8 @@ def run_demo(
 
     Exit status 0 when every ticket the fake has was fetched (the unknown ids fail, as meant).
     """
-    from ._cli_progress import Tally
-    from .testing import FakeIntercom, Fault
+    from ..testing import FakeIntercom, Fault
+    from .progress import Tally
 
     kinds = [
         Fault.status(503),

@@ -1,8 +1,10 @@
 """The ticket ids of ``get-many``: its arguments, or a file (``-``: stdin) read lazily line by
 line off the event loop (``IdReader``), blank lines skipped, so that a million ids cost no
-memory and a pipe that is still being written to streams. A regular file can be counted first,
-for the progress bar's total. No ids at all, or an unreadable file, is a ``UsageProblem``:
-at once for what can be checked without reading, else when the fetch reads the ids.
+memory and a pipe that is still being written to streams. With neither, stdin is read when it
+is not a terminal (``cat ids.txt | intercom-async get-many``), as xargs does. A regular file
+can be counted first, for the progress bar's total. No ids at all, or an unreadable file, is a
+``UsageProblem``: at once for what can be checked without reading, else when the fetch reads
+the ids.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import IO
 
 import attrs
 
-from ._cli_common import UsageProblem, why
-from ._cli_reader import IdReader
+from .common import UsageProblem, why
+from .reader import IdReader
 
 __all__ = ["IdSource", "open_ids"]
 
@@ -50,24 +52,33 @@ def _open_stdin() -> IO[bytes]:
         raise UsageProblem("no standard input to read ticket ids from") from None
 
 
+def _stdin_is_piped() -> bool:
+    """Whether stdin is there and is no terminal: a pipe, a file, /dev/null."""
+    try:
+        return not sys.stdin.isatty()  # sys.stdin is None when the shell closed it (<&-)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def open_ids(
     args: Sequence[str], ids_file: str | None, stack: contextlib.ExitStack, *, count: bool
 ) -> IdSource:
-    """The ids of ``get-many``: its arguments, or ``ids_file`` (``-``: stdin) line by line.
+    """The ids of ``get-many``: its arguments, or ``ids_file`` (``-``: stdin) line by line;
+    with neither, stdin when it is not a terminal.
 
     A file is read lazily, off the event loop, and stops being read when ``stack`` closes;
     ``count`` makes a first pass over a regular file for the total. No ids at all, or an
     unreadable file, is a ``UsageProblem``: raised here if opening the file fails, else by the
     iteration.
     """
-    if list(args) == ["-"] and ids_file is None:
+    if ids_file is None and (list(args) == ["-"] or (not args and _stdin_is_piped())):
         args, ids_file = (), "-"
     if args and ids_file is not None:
         raise UsageProblem("give ticket ids as arguments or with --ids-file, not both")
     if ids_file is None:
         if not args:
             raise UsageProblem(
-                "no ticket ids: give them as arguments, or --ids-file FILE (- for stdin)"
+                "no ticket ids: give them as arguments, with --ids-file FILE, or on stdin"
             )
         for position, ticket_id in enumerate(args, 1):
             if not ticket_id.strip():

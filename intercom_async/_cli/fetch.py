@@ -1,7 +1,7 @@
 """The runners of ``get`` and ``get-many``, and the bulk fetch that ``get-many`` and ``demo``
 share: tickets out as JSON lines, each written whole and flushed, failures on stderr, a live
 progress bar and a summary; Ctrl-C stops the fetch cleanly, with the summary still printed and
-exit status 130. rich is imported (through ``_cli_progress``) only when a bulk fetch runs.
+exit status 130. rich is imported (through ``progress``) only when a bulk fetch runs.
 """
 
 from __future__ import annotations
@@ -13,8 +13,18 @@ import sys
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from ._cli_client import Settings, make_client
-from ._cli_common import (
+from .._client import IntercomClient
+from .._convert import to_dict
+from .._errors import (
+    AuthenticationError,
+    IntercomError,
+    InvalidTicketIdError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from .._models import Ticket
+from .client import Settings, make_client
+from .common import (
     EXIT_AUTH,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -26,22 +36,12 @@ from ._cli_common import (
     say,
     why,
 )
-from ._cli_ids import open_ids
-from ._cli_output import binary_stdout, failure_record, json_line, open_output, silence_stdout
-from ._cli_quota import shared_quota
-from ._client import IntercomClient
-from ._convert import to_dict
-from ._errors import (
-    AuthenticationError,
-    IntercomError,
-    InvalidTicketIdError,
-    NotFoundError,
-    PermissionDeniedError,
-)
-from ._models import Ticket
+from .ids import open_ids
+from .output import binary_stdout, failure_record, json_line, open_output, silence_stdout
+from .quota import shared_quota
 
 if TYPE_CHECKING:
-    from ._cli_progress import LiveProgress, Tally
+    from .progress import LiveProgress, Tally
 
 __all__ = ["auto_progress", "exit_status", "fetch_into", "run_bulk", "run_get", "run_get_many"]
 
@@ -63,11 +63,13 @@ async def _get_one(client: IntercomClient, ticket_id: str) -> Ticket:
 
 
 def run_get(settings: Settings, ticket_id: str, *, pretty: bool) -> int:
-    """``intercom-async get ID``: print the ticket as JSON; the exit status says how it went."""
+    """``intercom-async get ID``: print the ticket as JSON; the exit status says how it went.
+    With ``settings.redis_url``, its one request takes its turn from the shared budget."""
     if not ticket_id.strip():
         raise UsageProblem("the ticket id is empty")
     out = binary_stdout()  # a closed stdout is an error before the request, not after
-    client = make_client(settings)
+    shared = shared_quota(settings.redis_url) if settings.redis_url else None
+    client = make_client(settings, quota=shared.quota if shared is not None else None)
     try:
         ticket = asyncio.run(_get_one(client, ticket_id))
     except IntercomError as exc:
@@ -158,7 +160,7 @@ def run_bulk(
     before any id was dealt with: then the error line says it all. Returns 130 when
     interrupted, 1 when a ticket failed or could not be written, else 0.
     """
-    from ._cli_progress import LiveProgress, print_summary
+    from .progress import LiveProgress, print_summary
 
     summarize = True
     try:
@@ -198,13 +200,14 @@ def run_get_many(
     concurrency: int,
     ordered: bool,
     progress: bool | None,
-    redis_url: str | None = None,
 ) -> int:
     """``intercom-async get-many``: tickets as JSON lines on stdout, failures on stderr; with
-    ``redis_url``, under the rate-limit budget it shares with every other run that uses it."""
-    from ._cli_progress import Tally
+    ``settings.redis_url``, under the rate-limit budget it shares with every other run that
+    uses it."""
+    from .progress import Tally
 
-    shared = shared_quota(redis_url) if redis_url else None  # "": none, whatever the env says
+    # "": none, whatever the environment says
+    shared = shared_quota(settings.redis_url) if settings.redis_url else None
     show_progress = auto_progress(progress, output)
     with contextlib.ExitStack() as stack:
         source = open_ids(args, ids_file, stack, count=show_progress)

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterator
 
-from ._cli_common import UsageProblem
+from .common import UsageProblem
 
 __all__ = ["ClosedStdout", "usable_streams"]
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from ._cli_common import UsageProblem, why
+from .common import UsageProblem, why
 
 __all__ = ["CHUNK", "SLOTS", "IdReader"]
 
