@@ -13,7 +13,6 @@ import sys
 from typing import IO, Any
 
 from .._bulk import TicketResult
-from .._errors import ApiError, ResponseDecodeError
 from .common import UsageProblem, why
 
 __all__ = ["binary_stdout", "failure_record", "json_line", "open_output", "silence_stdout"]
@@ -29,15 +28,18 @@ def json_line(data: Any, *, pretty: bool = False) -> bytes:
 
 
 def failure_record(result: TicketResult) -> dict[str, Any]:
-    """The JSON object ``get-many`` writes on stderr for a failed id."""
+    """The JSON object ``get-many`` writes on stderr for a failed id: the id, then the error's
+    ``to_dict()`` (``status``, ``error``, ``code``, ``message``, ``request_id``)."""
     error = result.error
     assert error is not None
+    details = error.to_dict()
     return {
         "id": result.id,
-        "status": error.status if isinstance(error, (ApiError, ResponseDecodeError)) else None,
-        "error": type(error).__name__,
-        "code": error.code if isinstance(error, ApiError) else None,
-        "message": str(error),
+        "status": details["status"],
+        "error": details["error"],
+        "code": details["code"],
+        "message": details["message"],
+        "request_id": details["request_id"],
     }
 
 
