@@ -3,13 +3,17 @@
 A local aiohttp server in a separate process answers every ``GET /tickets/{id}`` with a
 realistic ticket (``intercom_async.testing.generate_ticket``), so the CPU time measured
 with ``time.process_time()`` is the client's alone. Each contender warms up on 50 tickets, then
-fetches N tickets with concurrency C; the best of ``--repeat`` runs is reported (wall and CPU
-minimised separately), per 1,000 tickets and as a ratio to the bare aiohttp floor.
+fetches N tickets with concurrency C (python-intercom: a tenth of N, at least 30, its times
+scaled to N). The contenders run in turn, round after round
+(``--rounds``, 5 by default), so that drift and load hit each alike; reported are the median and
+the spread (min-max) of the rounds, per 1,000 tickets, and the median of each round's ratio to
+the bare aiohttp floor. Then ``import`` times, in fresh interpreters.
 
 Usage::
 
     python benchmarks/bulk_fetch.py                   # 20 parts (N=2000), 500 parts (N=300)
-    python benchmarks/bulk_fetch.py --parts 20 --n 5000 --concurrency 64 --repeat 5
+    python benchmarks/bulk_fetch.py --parts 20 --n 5000 --concurrency 64 --rounds 9
+    python benchmarks/bulk_fetch.py --imports           # import time only
     python benchmarks/bulk_fetch.py --memory          # peak RSS of get_many: 2,000 vs 20,000 ids
     python benchmarks/bulk_fetch.py --profile         # where get_many's CPU goes (first --parts)
 
@@ -27,9 +31,11 @@ import importlib.metadata
 import importlib.util
 import json
 import multiprocessing
+import os
 import platform
 import pstats
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -49,6 +55,9 @@ from intercom_async.testing import generate_ticket
 WARMUP = 50
 POOL = 50
 LARGE_PARTS = 100  # at or above this many parts, --n-large applies
+# python-intercom fetches a tenth of the ids (at least 30), its times scaled to N: at ~50x the
+# CPU, the full N would take most of the benchmark's time.
+OFFICIAL_SHARE, OFFICIAL_MIN = 10, 30
 FLOOR, OURS = "bare aiohttp (floor)", "intercom-async get_many"
 HEADERS = {"Authorization": "Bearer bench", "Accept": "application/json", "Intercom-Version": "2.9"}
 _MARK = '"@@ID@@"'
@@ -219,22 +228,33 @@ def contenders() -> dict[str, Contender]:
 # -- timing mode ------------------------------------------------------------------------------
 
 
-def bench(parts: int, n: int, c: int, repeat: int) -> None:
+def _spread(values: list[float]) -> str:
+    """``median (min-max)`` of ``values``."""
+    return f"{statistics.median(values):.3g} ({min(values):.3g}-{max(values):.3g})"
+
+
+def bench(parts: int, n: int, c: int, rounds: int) -> dict[str, Any]:
+    """``rounds`` interleaved rounds of every contender; medians and spreads, printed and
+    returned. A ratio is the median of the rounds' ratios (each round's contenders ran side by
+    side, under the same load)."""
     size = len(json.dumps(generate_ticket("1", parts=parts)))
     warm = [str(i) for i in range(WARMUP)]
     ids = [str(10_000_000 + i) for i in range(n)]
+    few = ids[: max(OFFICIAL_MIN, n // OFFICIAL_SHARE)]  # python-intercom is ~50x slower
     entries = contenders()
     runs: dict[str, list[Timing]] = {name: [] for name in entries}
     errors: dict[str, str] = {}
     spawn = multiprocessing.get_context("spawn")
     with serving(parts) as url, ProcessPoolExecutor(1, mp_context=spawn) as isolated:
-        for _ in range(repeat):  # interleaved, so drift hits every contender alike
+        for _ in range(rounds):  # interleaved, so drift hits every contender alike
             for name, contender in entries.items():
                 if name in errors:
                     continue
                 try:
                     if contender is run_official:
-                        got = isolated.submit(_official_isolated, url, warm, ids, c).result()
+                        got = isolated.submit(_official_isolated, url, warm, few, c).result()
+                        if not isinstance(got, str):  # as if it had fetched all n
+                            got = (got[0] * n / len(few), got[1] * n / len(few))
                     else:
                         got = asyncio.run(contender(url, warm, ids, c, timer()))
                 except Exception as exc:
@@ -244,24 +264,58 @@ def bench(parts: int, n: int, c: int, repeat: int) -> None:
                 else:
                     runs[name].append(got)
     print(
-        f"\n== {parts} parts/ticket (~{size / 1024:.1f} KiB JSON): N={n}, C={c}, best of {repeat}"
+        f"\n== {parts} parts/ticket (~{size / 1024:.1f} KiB JSON): N={n}, C={c}, "
+        f"median (min-max) of {rounds} interleaved rounds; CPU is the client process's"
     )
-    print(f"{'contender':<28}{'wall s/1k':>11}{'CPU s/1k':>11}{'CPU/floor':>11}{'wall/floor':>12}")
-    best = {k: (min(w for w, _ in v), min(u for _, u in v)) for k, v in runs.items() if v}
-    floor = best.get(FLOOR)
-    for name in runs:
+    print(f"{'contender':<30}{'CPU s/1k':>22}{'wall s/1k':>22}{'CPU / floor':>22}")
+    floor = runs.get(FLOOR) if FLOOR not in errors else None
+    result: dict[str, Any] = {"parts": parts, "n": n, "rounds": rounds, "contenders": {}}
+    for name, timings in runs.items():
         if name in errors:
-            print(f"{name:<28}ERROR: {errors[name]}")
+            print(f"{name:<30}ERROR: {errors[name]}")
             continue
-        wall, cpu = best[name]
-        line = f"{name:<28}{wall * 1000 / n:>11.3f}{cpu * 1000 / n:>11.3f}"
-        if floor is not None:
-            line += f"{cpu / floor[1]:>10.2f}x{wall / floor[0]:>11.2f}x"
+        cpu = [u * 1000 / n for _, u in timings]
+        wall = [w * 1000 / n for w, _ in timings]
+        line = f"{name:<30}{_spread(cpu):>22}{_spread(wall):>22}"
+        entry: dict[str, Any] = {"cpu_s_per_1k": cpu, "wall_s_per_1k": wall}
+        if floor:
+            ratios = [u / f for (_, u), (_, f) in zip(timings, floor, strict=False)]
+            line += f"{_spread(ratios):>22}"
+            entry["cpu_ratio_to_floor"] = ratios
+        result["contenders"][name] = entry
         print(line)
-    official = [k for k in best if k.startswith("python-intercom")]
-    if official and OURS in best:
-        theirs, ours = best[official[0]][1], best[OURS][1]
-        print(f"intercom-async uses {theirs / ours:.1f}x less CPU than {official[0]}")
+    official = [k for k in runs if k.startswith("python-intercom") and runs[k]]
+    if official and runs.get(OURS):
+        theirs = [u / o for (_, u), (_, o) in zip(runs[official[0]], runs[OURS], strict=False)]
+        print(f"{official[0]} uses {_spread(theirs)} x the CPU of intercom-async get_many")
+        result["official_over_ours"] = theirs
+    return result
+
+
+# -- import time ------------------------------------------------------------------------------
+
+
+def import_times(rounds: int) -> dict[str, list[float]]:
+    """Milliseconds to import each module in a fresh interpreter, less a bare interpreter's
+    start, over ``rounds`` interleaved rounds."""
+    modules = {"(bare interpreter)": "pass", "aiohttp": "import aiohttp"}
+    modules["intercom_async"] = "import intercom_async"
+    times: dict[str, list[float]] = {name: [] for name in modules}
+    for _ in range(rounds):
+        for name, code in modules.items():
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - ours
+            times[name].append((time.perf_counter() - started) * 1000)
+    bare = times.pop("(bare interpreter)")
+    net = {name: [t - b for t, b in zip(ts, bare, strict=True)] for name, ts in times.items()}
+    print(
+        f"\n== import time, ms past a bare interpreter ({statistics.median(bare):.0f} ms), "
+        f"median (min-max) of {rounds} interleaved rounds, a fresh process each"
+    )
+    for name, values in net.items():
+        print(f"import {name:<24}{_spread(values):>22}")
+    print("(import intercom_async includes aiohttp, attrs, cattrs and tenacity)")
+    return net
 
 
 # -- memory mode ------------------------------------------------------------------------------
@@ -384,6 +438,14 @@ def profile(parts: int, n: int, c: int, top: int = 30) -> None:
     stats[1].sort_stats("tottime").print_stats(top)
 
 
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=2000, help="tickets per run")
@@ -392,7 +454,11 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--parts", type=int, nargs="+", default=[20, 500])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per contender; best counts")
+    parser.add_argument(
+        "--rounds", "--repeat", type=int, default=5, help="interleaved rounds; medians count"
+    )
+    parser.add_argument("--imports", action="store_true", help="import time only")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--memory", action="store_true", help="peak RSS, 2k vs 20k ids")
     parser.add_argument("--profile", action="store_true", help="profile get_many (first --parts)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
@@ -408,14 +474,25 @@ def main() -> None:
         f"cattrs {_version('cattrs')}, attrs {_version('attrs')}, "
         f"python-intercom {_version('python-intercom')}"
     )
+    print(
+        f"{platform.machine()}, {os.cpu_count()} CPUs ({_cpu_model()}), "
+        f"load average {os.getloadavg()[0]:.2f} at the start, {time.strftime('%Y-%m-%d')}"
+    )
     if args.memory:
         memory(args.concurrency)
     elif args.profile:
         profile(args.parts[0], args.n, args.concurrency)
+    elif args.imports:
+        import_times(args.rounds)
     else:
+        figures: dict[str, Any] = {"benches": []}
         for parts in args.parts:
             n = args.n_large if parts >= LARGE_PARTS else args.n
-            bench(parts, n, args.concurrency, args.repeat)
+            figures["benches"].append(bench(parts, n, args.concurrency, args.rounds))
+        figures["imports_ms"] = import_times(max(args.rounds, 7))
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as out:
+                json.dump(figures, out, indent=1)
 
 
 if __name__ == "__main__":
