@@ -14,6 +14,7 @@ Usage::
     python benchmarks/bulk_fetch.py                   # 20 parts (N=2000), 500 parts (N=300)
     python benchmarks/bulk_fetch.py --parts 20 --n 5000 --concurrency 64 --rounds 9
     python benchmarks/bulk_fetch.py --imports           # import time only
+    python benchmarks/bulk_fetch.py --layers            # what each layer adds, per ticket
     python benchmarks/bulk_fetch.py --memory          # peak RSS of get_many: 2,000 vs 20,000 ids
     python benchmarks/bulk_fetch.py --profile         # where get_many's CPU goes (first --parts)
 
@@ -408,6 +409,53 @@ async def run_ours_no_models(
         return await run_ours(url, warm, ids, c, m)
 
 
+async def run_gather_no_models(
+    url: str, warm: list[str], ids: list[str], c: int, m: Measure
+) -> Timing:
+    """``tickets.get`` on ``c`` tasks of ``asyncio.gather`` (no ``get_many``), no models."""
+    with unittest.mock.patch.object(_client, "decipher_ticket", _json_only):
+        async with IntercomClient(token="bench", base_url=url) as client:
+
+            async def fetch(batch: list[str]) -> None:
+                todo = iter(batch)
+
+                async def worker() -> None:
+                    for ticket_id in todo:
+                        await client.tickets.get(ticket_id)
+
+                await asyncio.gather(*(worker() for _ in range(c)))
+
+            await fetch(warm)
+            return await m(fetch(ids))
+
+
+def layers(parts: int, n: int, c: int, rounds: int) -> None:
+    """What each layer adds per ticket: the floor, then the client's request path (with
+    ``gather``), then ``get_many``'s hand-off, then the models; medians of interleaved rounds."""
+    warm, ids = [str(i) for i in range(WARMUP)], [str(i) for i in range(n)]
+    runs: dict[str, Contender] = {
+        FLOOR: run_floor,
+        "+ request path (gather of get, no models)": run_gather_no_models,
+        "+ get_many (no models)": run_ours_no_models,
+        "+ models (get_many)": run_ours,
+    }
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    with serving(parts) as url:
+        for _ in range(rounds):
+            for name, run in runs.items():
+                cpu[name].append(asyncio.run(run(url, warm, ids, c, timer()))[1] * 1e6 / n)
+    print(
+        f"\n== CPU µs per ticket by layer: {parts} parts, N={n}, C={c}, "
+        f"median (min-max) of {rounds} interleaved rounds"
+    )
+    previous: float | None = None
+    for name, values in cpu.items():
+        median = statistics.median(values)
+        step = "" if previous is None else f"{median - previous:+8.0f}"
+        print(f"{name:<44}{_spread(values):>24}{step:>10}")
+        previous = median
+
+
 def profile(parts: int, n: int, c: int, top: int = 30) -> None:
     warm, ids = [str(i) for i in range(WARMUP)], [str(i) for i in range(n)]
     runs = {FLOOR: run_floor, "get_many, JSON only, no models": run_ours_no_models, OURS: run_ours}
@@ -458,6 +506,7 @@ def main() -> None:
         "--rounds", "--repeat", type=int, default=5, help="interleaved rounds; medians count"
     )
     parser.add_argument("--imports", action="store_true", help="import time only")
+    parser.add_argument("--layers", action="store_true", help="CPU per layer (first --parts)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--memory", action="store_true", help="peak RSS, 2k vs 20k ids")
     parser.add_argument("--profile", action="store_true", help="profile get_many (first --parts)")
@@ -484,6 +533,8 @@ def main() -> None:
         profile(args.parts[0], args.n, args.concurrency)
     elif args.imports:
         import_times(args.rounds)
+    elif args.layers:
+        layers(args.parts[0], args.n, args.concurrency, args.rounds)
     else:
         figures: dict[str, Any] = {"benches": []}
         for parts in args.parts:
