@@ -266,7 +266,7 @@ def test_skipped_example_compiles(block: Block) -> None:
 def test_the_pages_have_examples() -> None:
     pages = {block.path.name for block in BLOCKS if not block.skip}
     assert {"index.md", "quickstart.md", "usage.md", "bulk.md", "errors.md"} <= pages
-    assert {"rate-limits.md", "testing.md", "shared-quota.md"} <= pages
+    assert {"rate-limits.md", "testing.md", "shared-quota.md", "web-apps.md"} <= pages
 
 
 # -- the harness itself: a failing example must fail ---------------------------------------
