@@ -155,8 +155,10 @@ def _field_lines(
         return [
             get,
             "if v.__class__ is list:",
-            f"    try: v = {build}",
-            f"    except StructureError: raise _locate(v, {fn}_item, {key})",
+            "    if not v: v = ()  # most parts have no attachments: no comprehension to run",
+            "    else:",
+            f"        try: v = {build}",
+            f"        except StructureError: raise _locate(v, {fn}_item, {key})",
             f"elif v is not None: raise _bad({key}, v, 'an array or null')",
         ]
     raise TypeError(f"no structuring rule for {name}: {tp!r}")  # pragma: no cover
@@ -232,14 +234,15 @@ def make_structure_fn(
     if has_items_key:
         values["items_key"] = "items_key"
     lines += _construct(cls, values, env)
-    # Everything the body looks up becomes a local (a default argument): the fastest lookup.
+    # Everything the body looks up is a variable of the enclosing factory, read from its cell:
+    # as quick as a local, and unlike default arguments, nothing to fill in on each call.
     names = sorted(set(env) | {"str", "int", "bool", "dict", "list", "tuple"})
     env.update({"str": str, "int": int, "bool": bool, "dict": dict, "list": list, "tuple": tuple})
-    lines[0] = f"def structure(o, _=None, *, {', '.join(f'{n}={n}' for n in names)}):"
-    source = "\n".join(lines)
+    indented = "\n".join(f"    {line}" for line in lines)
+    source = f"def factory({', '.join(names)}):\n{indented}\n    return structure"
     namespace: dict[str, Any] = {}
     code = compile(source, f"<intercom_async structure {cls.__name__}>", "exec")
-    exec(code, env, namespace)  # noqa: S102 - our own generated source, from our own models
-    fn: Callable[[Any], Any] = namespace["structure"]
+    exec(code, {}, namespace)  # noqa: S102 - our own generated source, from our own models
+    fn: Callable[[Any], Any] = namespace["factory"](**{name: env[name] for name in names})
     fn.__doc__ = f"Structure decoded JSON into a {cls.__name__}.\n\n{source}"
     return fn
