@@ -352,7 +352,10 @@ async def test_a_worker_killed_holding_units_leaks_nothing_past_its_window(
             go(worker)
         reports = [await report(worker) for worker in survivors]
     assert [r["ok"] for r in reports] == [90, 90]
-    assert sum(int(r["rate_limited"]) for r in reports) <= 4  # type: ignore[call-overload]
+    # A 429 now and then is the skew estimate reaching forward at a window's turn (on purpose,
+    # docs/shared-quota.md): about 9 turns here, 2 processes. A leak, or units handed out twice,
+    # would send a window's worth too many (20).
+    assert sum(int(r["rate_limited"]) for r in reports) <= 8  # type: ignore[call-overload]
     # The window after the one the crash happened in is whole again: the survivors use all of it.
     after = [r for r in fake.requests if r.time > killed_at + length and r.status == 200]
     per_window = Counter(math.floor(r.time / length) for r in after)
