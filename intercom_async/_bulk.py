@@ -12,6 +12,10 @@ generator's ``aclose()``), so that a database cursor behind it is released then,
 garbage collector gets to it. A worker that survives its cancellation (an ids source that
 swallows it) cannot hang the shutdown: it queues no more results, and stops after the id it
 has.
+
+A 401 says the token is refused, for every id: once one comes back, no more requests are sent.
+The ids taken after it get that ``AuthenticationError`` as their result, marked ``skipped``;
+only the requests already in flight with it may still go out.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from typing import Any
 
 from attrs import frozen
 
-from ._errors import ClientClosedError, IntercomError
+from ._errors import AuthenticationError, ClientClosedError, IntercomError
 from ._models import Ticket
 
 __all__ = ["TicketId", "TicketIds", "TicketResult", "fetch_many"]
@@ -50,12 +54,15 @@ class TicketResult:
         ticket: the ``Ticket``, or ``None`` when the fetch failed.
         error: the ``IntercomError`` it failed with, or ``None``.
         index: the id's position in the input (0 for the first).
+        skipped: ``True`` when no request was sent for this id because the token had been
+            refused (a 401) for an id before it; ``error`` is then that ``AuthenticationError``.
     """
 
     id: TicketId
     ticket: Ticket | None
     error: IntercomError | None
     index: int
+    skipped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -140,15 +147,22 @@ async def fetch_many(
     next_to_yield = 0
     advanced = asyncio.Condition()
     stopping = False
+    refused: AuthenticationError | None = None  # the first 401: the token is refused
 
     def _within(index: int) -> bool:
         return index < next_to_yield + window
 
     async def one(index: int, ticket_id: TicketId) -> TicketResult:
+        nonlocal refused
+        if refused is not None:
+            return TicketResult(ticket_id, None, refused, index, skipped=True)
         try:
             ticket = await fetch(ticket_id)
         except ClientClosedError:
             raise
+        except AuthenticationError as error:
+            refused = refused or error
+            return TicketResult(ticket_id, None, error, index)
         except IntercomError as error:
             return TicketResult(ticket_id, None, error, index)
         return TicketResult(ticket_id, ticket, None, index)

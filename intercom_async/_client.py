@@ -30,7 +30,13 @@ import attrs
 from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
-from ._errors import ClientClosedError, IntercomError, ResponseDecodeError, TransportError
+from ._errors import (
+    ClientClosedError,
+    IntercomError,
+    ResponseDecodeError,
+    TransportError,
+    shorten,
+)
 from ._models import Ticket
 from ._pacer import CLOSED_MESSAGE, Pacer
 from ._protocol import (
@@ -51,6 +57,7 @@ __all__ = ["ClientStats", "IntercomClient"]
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"  # noqa: S105 - a variable name, not a secret
+BASE_URL_ENV = "INTERCOM_BASE_URL"
 
 
 class _Token:
@@ -102,6 +109,19 @@ class ClientStats:
     rate_limit_waits: int = 0
 
 
+def _base_url(region: str, base_url: str | None, *, allow_insecure_http: bool) -> str:
+    """``resolve_base_url``, with ``base_url`` from ``INTERCOM_BASE_URL`` when not given; a bad
+    value there is a ``ValueError`` that names the variable."""
+    from_env = os.environ.get(BASE_URL_ENV, "").strip() if base_url is None else ""
+    if not from_env:
+        return resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
+    resolve_base_url(region, None)  # a bad region, in its own words
+    try:
+        return resolve_base_url(region, from_env, allow_insecure_http=allow_insecure_http)
+    except ValueError as exc:
+        raise ValueError(f"{BASE_URL_ENV}: {exc}") from None
+
+
 class IntercomClient:
     """An asyncio client for Intercom's REST API.
 
@@ -109,8 +129,10 @@ class IntercomClient:
         token: the access token; defaults to the ``INTERCOM_ACCESS_TOKEN`` environment variable,
             read now. No token at all is a ``ValueError``.
         region: ``"us"``, ``"eu"`` or ``"au"``: which Intercom data centre to talk to.
-        base_url: an API root that overrides ``region`` (a proxy, a test server). Plain
-            ``http://`` is refused for non-loopback hosts unless ``allow_insecure_http``.
+        base_url: an API root that overrides ``region`` (a proxy, a test server); defaults to
+            the ``INTERCOM_BASE_URL`` environment variable, read now (unset or blank: the
+            region's). Plain ``http://`` is refused for non-loopback hosts unless
+            ``allow_insecure_http``; ``region`` is checked all the same.
         version: the ``Intercom-Version`` header: ``"2.9"`` by default, any version the 2.9
             description lists, any newer ``"N.M"``, or ``"Unstable"``.
         retry: the ``RetryPolicy``; ``RetryPolicy()`` by default. Its ``max_delay`` bounds each
@@ -164,7 +186,7 @@ class IntercomClient:
         wrapped = _Token(os.environ.get(TOKEN_ENV) if token is None else token)
         del token
         wrapped.checked()
-        self._base_url = resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
+        self._base_url = _base_url(region, base_url, allow_insecure_http=allow_insecure_http)
         self._version = validate_version(version)
         self._retry = _retry_policy(retry) if retry is not None else RetryPolicy()
         self._timeout = _client_timeout(timeout)
@@ -184,9 +206,7 @@ class IntercomClient:
         limit = self._session.pool_limit()
         self._slots = asyncio.Semaphore(limit) if limit else None
         self._per_request = self._request_options()
-        pacer = Pacer(
-            max_requests_per_second, max_wait=self._retry.max_delay, wait=self._retry.wait
-        )
+        pacer = Pacer(max_requests_per_second)  # each call brings its policy's waits
         self._pacer = pacer  # the client's own; a shared quota paces through it too
         self._quota: Quota = pacer
         if quota is not None:
@@ -298,7 +318,10 @@ class IntercomClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the client and, if it made its own, its session. Safe to call twice.
+        """Close the client and, if it made its own, its session. Safe to call twice, and
+        from any event loop: the closing runs on the client's own loop (where it runs, in
+        another thread, or in a worker thread while it is idle), and when that loop has ended
+        already, the sockets of its connections are closed all the same.
 
         Requests waiting for the rate-limit window or a retry fail at once with
         ``ClientClosedError``; so do those in flight on the client's own session. Its views
@@ -308,6 +331,9 @@ class IntercomClient:
         if self._parent is not None or self._session.closed:
             return
         self._session.closed = True
+        await self._session.on_own_loop(self._close)
+
+    async def _close(self) -> None:
         self._sleeper.close()
         try:
             await self._quota.aclose()
@@ -344,7 +370,7 @@ class IntercomClient:
                         error,
                         started,
                         partial(self._attempt, path, call),
-                        what=f"GET {path}",
+                        what=f"GET {shorten(path)}",
                         on_retry=self._count_retry,
                         sleep=partial(self._back_off, call),
                     )
@@ -368,7 +394,7 @@ class IntercomClient:
         # A closed client fails at once, not after its turn.
         session = self._session.ensure()
         call.stage = _FOR_TURN
-        turn = await self._quota.acquire(self._retry.max_delay)
+        turn = await self._quota.acquire(self._retry.max_delay, wait=self._retry.wait)
         # From here until the pacer hears what became of this request, every way out settles it.
         stage = _WAITING
         try:

@@ -1,7 +1,7 @@
 """The exceptions intercom-async raises, all under one root::
 
     IntercomError                 Intercom or the network failed, or answered no
-    ├── InvalidTicketIdError      an id that cannot be sent (empty, not a str or int)
+    ├── InvalidTicketIdError      an id that cannot be sent (empty, too long, not a str or int)
     ├── TransportError            no answer: connection refused or reset, a timeout, a cut body
     ├── ResponseDecodeError       a 2xx answer that is not a ticket (names the failing JSON path)
     └── ApiError                  any other answer: non-2xx, redirects included
@@ -46,9 +46,31 @@ __all__ = [
 ]
 
 
+# ``str()`` of an error is at most this long, whatever the answer or the id: a hostile or broken
+# server (or a 100 kB id) must not turn one failure into a megabyte of log line.
+MESSAGE_LIMIT = 299
+# A path (and so an id) quoted in a message keeps this many characters; the ``path`` attribute
+# keeps it whole.
+QUOTE_LIMIT = 64
+# A reason phrase keeps this many: room for the pacer's own ("... nothing was sent").
+REASON_LIMIT = 200
+
+
 def one_line(text: str) -> str:
     """``text`` with its line breaks and runs of white space folded into single spaces."""
     return " ".join(text.split())
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text``, or its first ``limit`` characters and ``...`` when it is longer."""
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def _fit(text: str, tail: str = "") -> str:
+    """``text`` on one line, cut short so that with ``tail`` after it it fits the limit."""
+    room = MESSAGE_LIMIT - len(tail)
+    text = one_line(text[: 2 * MESSAGE_LIMIT] if len(text) > 2 * MESSAGE_LIMIT else text)
+    return (text if len(text) <= room else f"{text[: room - 3]}...") + tail
 
 
 class IntercomError(Exception):
@@ -93,7 +115,11 @@ class ClientClosedError(RuntimeError):
 
 
 class InvalidTicketIdError(IntercomError, ValueError):
-    """A ticket id that cannot be sent: empty, blank, or neither a str nor an int."""
+    """A ticket id that cannot be sent: empty, blank, longer than 255 characters, or neither a
+    str nor an int. Nothing was sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_fit(message))
 
 
 class TransportError(IntercomError):
@@ -122,15 +148,15 @@ class TransportError(IntercomError):
         retryable: bool = True,
         timed_out: bool = False,
     ) -> None:
-        super().__init__(message)
+        super().__init__(_fit(message))
         self.method = method
         self.path = path
         self.retryable = retryable
         self.timed_out = timed_out
 
     def __str__(self) -> str:
-        where = f"{self.method} {self.path}: " if self.path else ""
-        return one_line(f"{where}{self.args[0]}")
+        where = f"{self.method} {shorten(self.path)}: " if self.path else ""
+        return _fit(f"{where}{self.args[0]}")
 
 
 class ResponseDecodeError(IntercomError):
@@ -163,9 +189,9 @@ class ResponseDecodeError(IntercomError):
         self.headers: CIMultiDict[str] = CIMultiDict(headers or {})
 
     def __str__(self) -> str:
-        rid = f" (request_id={self.request_id})" if self.request_id else ""
-        where = f"response body is not a ticket at {self.json_path}"
-        return one_line(f"HTTP {self.status}: {where}: {self.args[0]}{rid}")
+        rid = f" (request_id={shorten(one_line(self.request_id))})" if self.request_id else ""
+        where = f"response body is not a ticket at {shorten(self.json_path, 2 * QUOTE_LIMIT)}"
+        return _fit(f"HTTP {self.status}: {where}: {self.args[0]}", rid)
 
 
 class ApiError(IntercomError):
@@ -211,19 +237,18 @@ class ApiError(IntercomError):
     def __str__(self) -> str:
         head = f"HTTP {self.status}"
         if self.reason:
-            head += f" {self.reason}"
+            head += f" {shorten(self.reason, REASON_LIMIT)}"
         if self.path:
-            head = f"{self.method} {self.path}: {head}"
+            head = f"{self.method} {shorten(self.path)}: {head}"
         details = "; ".join(
-            ": ".join(part for part in (e.code, e.message) if part)
-            + (f" (field {e.field})" if e.field else "")
-            for e in self.errors
+            ": ".join(shorten(part, MESSAGE_LIMIT) for part in (e.code, e.message) if part)
+            + (f" (field {shorten(e.field, MESSAGE_LIMIT)})" if e.field else "")
+            for e in self.errors[:8]
         )
         if details:
             head += f": {details}"
-        if self.request_id:
-            head += f" (request_id={self.request_id})"
-        return one_line(head)
+        rid = f" (request_id={shorten(one_line(self.request_id))})" if self.request_id else ""
+        return _fit(head, rid)
 
 
 class AuthenticationError(ApiError):

@@ -7,6 +7,10 @@ window names, or until an answer brings news. So each request costs O(1) wake-up
 wait, and nothing waits with ``asyncio.wait_for`` (which on Python 3.11 can swallow a
 cancellation).
 
+Each request brings its own patience, that of the retry policy of the client (or view) that
+makes it: ``max_wait`` (a request the window would hold longer fails at once, nothing sent) and
+``wait`` (``False``: it goes at once, as under ``RetryPolicy.no_wait()``).
+
 Cancellation is safe at every ``await``: a request takes its unit of the window only at the
 moment it leaves the queue, with no ``await`` in between, so a request cancelled while it waits
 has taken nothing, and the next in line is woken in its place. After ``close()`` every waiting
@@ -50,9 +54,6 @@ class Pacer:
 
     Args:
         max_requests_per_second: a local cap: request starts at least ``1 / cap`` apart.
-        max_wait: a request the window would hold for longer fails at once with
-            ``RateLimitError`` (nothing sent).
-        wait: ``False`` never holds a request (the window is still followed and reported).
         clock: the Unix time now (``time.time``).
     """
 
@@ -60,8 +61,6 @@ class Pacer:
         self,
         max_requests_per_second: float | None = None,
         *,
-        max_wait: float = math.inf,
-        wait: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         rate = max_requests_per_second
@@ -74,8 +73,6 @@ class Pacer:
                 f"max_requests_per_second must be a positive finite number or None, not {rate!r}"
             )
         self._window = Window(interval=1.0 / rate if rate else 0.0)
-        self._max_wait = max_wait
-        self._wait = wait
         self._clock = clock
         self._queue: deque[_Waiter] = deque()
         self._closed = False
@@ -102,16 +99,6 @@ class Pacer:
         return self._window
 
     @property
-    def wait(self) -> bool:
-        """Whether the pacer may hold requests back (``False`` under ``RetryPolicy.no_wait()``)."""
-        return self._wait
-
-    @property
-    def max_wait(self) -> float:
-        """A request held longer than this fails at once."""
-        return self._max_wait
-
-    @property
     def follows_window(self) -> bool:
         """Whether the window's answers hold requests back (else only the local cap does)."""
         return self._window.follow
@@ -121,12 +108,12 @@ class Pacer:
         self._window.follow = follow
         self._wake_head()
 
-    async def acquire(self, max_wait: float | None = None) -> Turn:
+    async def acquire(self, max_wait: float = math.inf, *, wait: bool = True) -> Turn:
         """Wait until one more request may go, and count it as sent.
 
         Settle the ``Turn`` it returns later with ``answered`` or ``unanswered``, exactly once.
-        ``max_wait`` overrides the pacer's own for this request (a client's view has its own
-        retry policy).
+        ``max_wait`` and ``wait`` are this request's (its retry policy's ``max_delay`` and
+        ``wait``): ``wait=False`` lets it go at once, the window still followed and reported.
 
         Raises:
             RateLimitError: the window would hold the request past ``max_wait``.
@@ -135,12 +122,13 @@ class Pacer:
         if self._closed:
             raise ClientClosedError(CLOSED_MESSAGE)
         now = self._clock()
+        if not wait:
+            return self._window.take(now)
         if not self._queue:
             at = self._window.ready_at(now)
-            if not self._wait or (at is not None and at <= now):
+            if at is not None and at <= now:
                 return self._window.take(now)
-        limit = self._max_wait if max_wait is None else max_wait
-        return await self._wait_turn(self._held_by_window(now), limit)
+        return await self._wait_turn(self._held_by_window(now), max_wait)
 
     def _held_by_window(self, now: float) -> bool:
         opens = self._window.opens_at(now)
@@ -156,18 +144,19 @@ class Pacer:
             while True:
                 if self._closed:
                     raise ClientClosedError(CLOSED_MESSAGE)
+                now = self._clock()
+                opens = self._window.opens_at(now)
+                # However far back in the queue: a window that opens too late for this request
+                # fails it at once (the others may be more patient).
+                if opens is not None and opens - now > max_wait:
+                    raise spent_for_too_long(opens - now, max_wait, self._window.end)
                 if self._queue[0] is waiter:
-                    now = self._clock()
-                    opens = self._window.opens_at(now)
                     at = self._window.ready_at(now)
                     if at is not None and at <= now:
                         return self._window.take(now)
-                    if opens is None or opens > now:
-                        if opens is not None and opens - now > max_wait:
-                            raise spent_for_too_long(opens - now, max_wait, self._window.end)
-                        if not counted:
-                            counted = True
-                            self.waits += 1
+                    if (opens is None or opens > now) and not counted:
+                        counted = True
+                        self.waits += 1
                     if at is not None:
                         waiter.timer = loop.call_later(at - now, self._wake_head)
                 await waiter.future

@@ -25,6 +25,7 @@ from ._models import Ticket
 from ._version import __version__
 
 __all__ = [
+    "MAX_SERVER_WAIT",
     "REGIONS",
     "RateLimit",
     "build_headers",
@@ -47,6 +48,8 @@ KNOWN_VERSIONS = frozenset(
     ["1.0", "1.1", "1.2", "1.3", "1.4"] + [f"2.{minor}" for minor in range(10)]
 )
 _VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+# The versions with a name rather than a number.
+_NAMED_VERSIONS = frozenset(["Unstable", "Preview"])
 USER_AGENT = f"intercom-async/{__version__}"
 
 
@@ -54,18 +57,19 @@ def validate_version(version: str) -> str:
     """``version`` if it is an Intercom API version this client can ask for, else ``ValueError``.
 
     Accepted: the values the 2.9 description enumerates (1.0 to 1.4, 2.0 to 2.9), any newer
-    ``N.M`` (2.10, 2.14, 3.0...), and ``"Unstable"``.
+    ``N.M`` (2.10, 2.14, 3.0...), ``"Unstable"``, and ``"Preview"`` (in the 2.11 description's
+    enum), spelt as Intercom spells them.
     """
     if not isinstance(version, str):
         raise ValueError(f"version must be a string such as '2.9', not {type(version).__name__}")
-    if version in KNOWN_VERSIONS or version == "Unstable":
+    if version in KNOWN_VERSIONS or version in _NAMED_VERSIONS:
         return version
     match = _VERSION.fullmatch(version)
     if match and (int(match[1]), int(match[2])) >= (2, 10):
         return version
     raise ValueError(
         f"unknown Intercom API version {version!r}: use one of 1.0-1.4, 2.0-2.9, a newer "
-        "'N.M' such as '2.11', or 'Unstable'"
+        "'N.M' such as '2.11', 'Preview' or 'Unstable'"
     )
 
 
@@ -83,14 +87,15 @@ def resolve_base_url(
 ) -> str:
     """The API root to send requests to, without a trailing slash.
 
-    ``base_url`` wins over ``region``. It must be an absolute ``http(s)`` URL with a host, a
-    valid port if any, and no credentials, query, fragment, spaces or control characters. Plain
-    ``http://`` is refused for any host but a loopback one (the token would cross the network in
-    clear) unless ``allow_insecure_http`` is set.
+    ``base_url`` wins over ``region``, which must be a known region all the same. It must be
+    an absolute ``http(s)`` URL with a host, a valid port if any, and no credentials, query,
+    fragment, spaces or control characters. Plain ``http://`` is refused for any host but a
+    loopback one (the token would cross the network in clear) unless ``allow_insecure_http``
+    is set.
     """
+    if region not in REGIONS:
+        raise ValueError(f"unknown region {region!r}: use one of {', '.join(REGIONS)}")
     if base_url is None:
-        if region not in REGIONS:
-            raise ValueError(f"unknown region {region!r}: use one of {', '.join(REGIONS)}")
         return REGIONS[region]
     if not isinstance(base_url, str):
         raise TypeError(f"base_url must be a str, not {type(base_url).__name__}")
@@ -137,17 +142,33 @@ def build_headers(token: str, version: str) -> dict[str, str]:
     )
 
 
+# The longest id sent, in characters (of the id, before percent-encoding): Intercom's ids are a
+# few digits; a longer one is a mistake (a whole line, a file read as one id), refused unsent.
+MAX_TICKET_ID_LENGTH = 255
+_INT_IDS = range(-(10 ** (MAX_TICKET_ID_LENGTH - 1)) + 1, 10**MAX_TICKET_ID_LENGTH)
+
+
 def ticket_path(ticket_id: str | int) -> str:
     """``/tickets/{id}`` with the id percent-encoded as exactly one path segment.
 
     ``"../admins"`` becomes ``/tickets/..%2Fadmins``; an id that is only dots is encoded too, so
-    no id can climb out of ``/tickets/``.
+    no id can climb out of ``/tickets/``. An id longer than ``MAX_TICKET_ID_LENGTH`` characters
+    is refused, and quoted cut short.
     """
     if isinstance(ticket_id, bool) or not isinstance(ticket_id, (str, int)):
         raise InvalidTicketIdError(
             f"ticket id must be a str or an int, not {type(ticket_id).__name__}"
         )
+    if isinstance(ticket_id, int) and ticket_id not in _INT_IDS:  # str() of it may even fail
+        raise InvalidTicketIdError(
+            f"ticket id is an int of more than {MAX_TICKET_ID_LENGTH} characters"
+        )
     text = str(ticket_id)
+    if len(text) > MAX_TICKET_ID_LENGTH:
+        raise InvalidTicketIdError(
+            f"ticket id is {len(text)} characters long, past the {MAX_TICKET_ID_LENGTH} an id "
+            f"may have: {text[:40]!r}..."
+        )
     if not text.strip():
         raise InvalidTicketIdError("ticket id must be a non-empty string")
     segment = quote(text, safe="")
@@ -155,6 +176,11 @@ def ticket_path(ticket_id: str | int) -> str:
         segment = segment.replace(".", "%2E")
     return f"/tickets/{segment}"
 
+
+# The longest wait a server's answer may impose (Retry-After, a 429's X-RateLimit-Reset), in
+# seconds. Intercom's windows are about 10 seconds long; a longer ask is a hostile, buggy or stale
+# answer, and it must not hold a client (or, through Redis, every process of an app) for longer.
+MAX_SERVER_WAIT = 300.0
 
 # Headers outside these bounds are not believed: a count must fit in an int a JSON number can
 # hold exactly, a reset must be a time a datetime can show (before the year 10000).
@@ -253,7 +279,8 @@ def clock_skew(headers: Mapping[str, str], now: float) -> float:
 
 
 def retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """The seconds ``Retry-After`` asks to wait (at least 0), or ``None`` without a usable one.
+    """The seconds ``Retry-After`` asks to wait (0 to ``MAX_SERVER_WAIT``), or ``None`` without
+    a usable one.
 
     It is a number of seconds or an HTTP-date; a date is read on the server's clock (by its
     ``Date`` header) and turned into a wait on ours, ``now`` being our current Unix time.
@@ -267,14 +294,20 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
         if date is None:
             return None
         seconds = date - clock_skew(headers, now) - now
-    return max(0.0, seconds)
+    return _capped(seconds)
+
+
+def _capped(seconds: float) -> float:
+    """A wait a server asked for, from 0 to ``MAX_SERVER_WAIT``."""
+    return min(max(0.0, seconds), MAX_SERVER_WAIT)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     """How long the server asked us to wait, from ``Retry-After`` or ``X-RateLimit-Reset``.
 
     ``now`` is our current Unix time; a server clock that differs from ours (by its ``Date``
-    header) is allowed for. ``None`` when neither header says anything usable.
+    header) is allowed for. ``None`` when neither header says anything usable; never more than
+    ``MAX_SERVER_WAIT``.
     """
     asked = retry_after(headers, now)
     if asked is not None:
@@ -282,7 +315,7 @@ def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
     limits = RateLimit.from_headers(headers)
     if limits is None or limits.reset is None:
         return None
-    return max(0.0, limits.reset - clock_skew(headers, now) - now)
+    return _capped(limits.reset - clock_skew(headers, now) - now)
 
 
 @functools.lru_cache(maxsize=64)

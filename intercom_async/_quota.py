@@ -9,6 +9,7 @@ before it goes out and settles it exactly once: ``answered`` with what came back
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -30,9 +31,12 @@ class Quota(Protocol):
     def waits(self) -> int:
         """Requests held back by the app's rate-limit window so far."""
 
-    async def acquire(self, max_wait: float | None = None) -> Turn:
-        """Wait until one more request may go; count it as sent. A request the app's window
-        would hold past ``max_wait`` seconds (``None``: the pacer's own) fails at once."""
+    async def acquire(self, max_wait: float = math.inf, *, wait: bool = True) -> Turn:
+        """Wait until one more request may go; count it as sent.
+
+        ``max_wait`` and ``wait`` are the request's own (its retry policy's ``max_delay`` and
+        ``wait``): one the app's window would hold past ``max_wait`` seconds fails at once with
+        ``RateLimitError`` (nothing sent); with ``wait=False`` it is never held back."""
 
     def answered(self, turn: Turn, status: int, headers: Mapping[str, str]) -> None:
         """Settle ``turn`` with the answer its request got."""

@@ -18,6 +18,9 @@ takes every time as an argument and does no I/O, so it is tested with plain numb
 - **A 429** spends the window: nothing goes before its reset, nor before its ``Retry-After``,
   whichever is later. A 429 that says neither holds everything for ``NO_WORD_HOLD`` seconds,
   then one request goes to look.
+- **Nothing a server says holds a request longer than ``MAX_SERVER_WAIT``**: a reset further
+  ahead (on the server's clock, as ``ServerClock`` reckons it) is taken to be that far, and
+  teaches the clock nothing when a newer window comes; ``Retry-After`` is capped as it is read.
 - **No word**: an answer without a full set of rate-limit headers (a proxy's 502) hands its unit
   back while the window's end is unknown, so that the next request can go and look; a request
   that never reached the server hands its unit back always. Only a unit of the budget still in
@@ -32,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from ._protocol import RateLimit, retry_after
+from ._protocol import MAX_SERVER_WAIT, RateLimit, retry_after
 from ._skew import ServerClock
 
 __all__ = ["NO_WORD_HOLD", "Turn", "Window"]
@@ -60,6 +63,7 @@ class Window:
 
     __slots__ = (
         "budget",
+        "capped",
         "clock",
         "end",
         "follow",
@@ -83,6 +87,7 @@ class Window:
         self.generation = object()
         self.end: float | None = None  # server time the window paced against resets
         self.newest: float | None = None  # server time: the newest reset any answer reported
+        self.capped = False  # whether ``newest`` is a reset too far ahead, cut short
         self.looking_since = -math.inf  # when we last took the window to be over
         self.held_until = -math.inf  # nothing goes before (Retry-After, a 429 with no word)
         self.next_start = -math.inf  # the local cap's next slot
@@ -134,6 +139,11 @@ class Window:
         reset = seen.reset if seen is not None else None
         remaining = seen.remaining if seen is not None else None
         self.clock.answered(headers, reset, turn.sent, received)
+        capped = False
+        if reset is not None:
+            latest = received + self.clock.offset + MAX_SERVER_WAIT  # server time
+            if reset > latest:
+                reset, capped = latest, True
         if status == 429:
             remaining = 0
             wait = retry_after(headers, received)
@@ -147,7 +157,7 @@ class Window:
         if reset is None or remaining is None:
             self._give_back(turn)
             return
-        self._learn(reset, remaining - self.in_flight, turn.sent, received)
+        self._learn(reset, remaining - self.in_flight, turn.sent, received, capped=capped)
 
     def unanswered(self, turn: Turn, *, sent: bool) -> None:
         """Settle ``turn``, which got no answer; ``sent``: whether the server may have seen it."""
@@ -157,14 +167,18 @@ class Window:
         elif self.budget is not None and turn.generation == self.generation:
             self.budget += 1  # the server never counted it
 
-    def _learn(self, reset: float, left: int, sent: float, received: float) -> None:
-        # ``left``: what the server said remained, less the requests in flight.
+    def _learn(
+        self, reset: float, left: int, sent: float, received: float, *, capped: bool
+    ) -> None:
+        # ``left``: what the server said remained, less the requests in flight; ``capped``:
+        # ``reset`` is as far as a server may hold us, not what it said.
         if self.newest is not None and reset < self.newest:
             return  # an answer from a window already over, overtaken by newer ones
         if self.newest is None or reset > self.newest:  # a new window
-            if self.newest is not None:
+            if self.newest is not None and not self.capped:
                 self.clock.rolled(self.newest, received)
             self.newest = self.end = reset
+            self.capped = capped
         elif self.end is not None:  # the window we pace against: the tighter word holds
             if self.budget is not None and self.budget <= left:
                 return

@@ -1,20 +1,40 @@
 """``RedisStore``: the shared budget's ``Store`` on Redis, through redis-py's asyncio client.
 
 Every change is one call of ``_budget.lua`` (loaded once, then run by its SHA), so that it is
-atomic whatever the number of processes. The access token never reaches Redis: the budget's key
-is named after the app (``RedisQuota(app=...)``) or a keyed hash of the token.
+atomic whatever the number of processes. The script touches one key, whose name has the app in
+a hash tag (``{app}``), so it runs on a Redis Cluster too (``RedisCluster`` sends it to the
+master of the key's slot). The access token never reaches Redis: the budget's key is named
+after the app (``RedisQuota(app=...)``) or a keyed hash of the token.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 from importlib import resources
-from typing import Any
+from typing import Any, TypeAlias, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import (
+    AuthenticationError,
+    AuthenticationWrongNumberOfArgsError,
+    NoPermissionError,
+    ResponseError,
+)
 
 from ._shared import SyncRequest, SyncResult
 
-__all__ = ["RedisStore"]
+__all__ = ["AsyncRedis", "RedisStore", "credentials_refused"]
+
+# What a store talks to: a client of one Redis (or of a Sentinel's master), or of a cluster.
+AsyncRedis: TypeAlias = Redis | RedisCluster
+# Redis refused the credentials (WRONGPASS, NOAUTH; NOPERM: the user may not run the script or
+# touch the key): a configuration error, which trying again will not mend.
+REFUSALS = (AuthenticationError, AuthenticationWrongNumberOfArgsError, NoPermissionError)
+# The same in words: an error from a script, and what Redis says (and then hangs up) to a client
+# that sends a long command without a password ("Protocol error: unauthenticated multibulk
+# length": the budget's script has 15 arguments, more than Redis reads before AUTH).
+REFUSED = re.compile(r"\b(?:WRONGPASS|NOAUTH|NOPERM)\b|^Protocol error: unauthenticated\b")
 
 SCRIPT = resources.files(__package__).joinpath("_budget.lua").read_text(encoding="utf-8")
 GRACE = 60.0  # seconds the budget's key outlives its window, its holds and its look
@@ -39,14 +59,42 @@ def _arg(value: float | int | str | None) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-class RedisStore:
-    """The budget at ``key`` on ``client``; ``owned``: close the client with the store."""
+async def _read_layout(client: RedisCluster) -> None:
+    await client.initialize()
 
-    def __init__(self, client: Redis, key: str, *, owned: bool) -> None:
+
+def _seen(future: asyncio.Future[None]) -> None:
+    """Mark ``future``'s exception as retrieved: the call that awaited it may be gone."""
+    if not future.cancelled():
+        future.exception()
+
+
+def credentials_refused(error: BaseException) -> bool:
+    """Whether ``error`` is (or was caused by) Redis refusing the credentials: ``WRONGPASS``,
+    ``NOAUTH``, ``NOPERM`` (a ``RedisCluster`` that cannot start wraps the refusal in one of its
+    own errors)."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, REFUSALS):
+            return True
+        if isinstance(cause, ResponseError) and REFUSED.search(str(cause)):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+class RedisStore:
+    """The budget at ``key`` on ``client``; ``owned``: the store made the client, and closes it."""
+
+    def __init__(self, client: AsyncRedis, key: str, *, owned: bool) -> None:
         self._client = client
         self._key = key
         self._owned = owned
-        self._script = client.register_script(SCRIPT)
+        self._layout: asyncio.Task[None] | None = None  # a cluster's first reading of it
+        # (redis-py types register_script for Redis alone; RedisCluster's is the same method)
+        self._script = cast("Redis", client).register_script(SCRIPT)
 
     @property
     def key(self) -> str:
@@ -70,7 +118,10 @@ class RedisStore:
             GRACE,
             " ".join(f"{gen} {_reset(reset) or '-'} {n}" for gen, reset, n in request.settled),
             request.learnt_gen,
+            _counts(request.looks),
         ]
+        if isinstance(self._client, RedisCluster):
+            await self._cluster_ready(self._client)
         raw: Any = await self._script(keys=[self._key], args=[_arg(arg) for arg in args])
         code, granted, until, gen, look, early, end = raw
         return SyncResult(
@@ -83,16 +134,37 @@ class RedisStore:
             end=float(end) if end not in ("", b"") else None,
         )
 
+    async def _cluster_ready(self, client: RedisCluster) -> None:
+        """A ``RedisCluster`` reads the cluster's layout before its first command (redis-py 6
+        and later read the command table too: a tenth of a second, or more). That reading goes
+        on when a call is cancelled (the store's timeout), so that a slow one ends in time for a
+        later call, rather than start over at each."""
+        layout = self._layout
+        if layout is None or (layout.done() and (layout.cancelled() or layout.exception())):
+            self._layout = layout = asyncio.ensure_future(_read_layout(client))
+            layout.add_done_callback(_seen)
+        await asyncio.shield(layout)
+
     async def aclose(self) -> None:
         """Close the Redis client if the store made it."""
         if self._owned:
             await self._client.aclose()
 
     async def reset(self) -> None:
-        """Close the pool's connections (a restarted Redis leaves them dead); new ones come."""
-        await self._client.connection_pool.disconnect()
+        """Close the connections a failure may have left dead (a restarted Redis does); new ones
+        come. Of a client the store made, every one; of the application's, only the idle ones:
+        those in use (a subscriber, a command in flight) are the application's business. A
+        ``RedisCluster`` mends its own (it drops a node's connections, or reconnects them, after
+        an error), so its connections are left alone."""
+        client = self._client
+        if isinstance(client, Redis):
+            await client.connection_pool.disconnect(inuse_connections=self._owned)
 
     def describe(self, error: BaseException) -> str:
         """What went wrong, in a few words (redis-py's messages name host and port only)."""
         text = " ".join(str(error).split())
         return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+    def refused(self, error: BaseException) -> bool:
+        """Whether ``error`` is Redis refusing the credentials (a configuration error)."""
+        return credentials_refused(error)

@@ -51,7 +51,8 @@ class RetryPolicy:
     Retried: connection errors, timeouts and cut bodies (``TransportError``), and the statuses
     408, 429, 500, 502, 503 and 504. On 429 (and on any retried answer carrying
     ``Retry-After``) the wait is the one the server asked for, ``Retry-After`` or else
-    ``X-RateLimit-Reset``, in place of the backoff. Nothing else is retried.
+    ``X-RateLimit-Reset`` (300 seconds at most, whatever it asked), in place of the backoff.
+    Nothing else is retried.
 
     Attributes:
         max_attempts: attempts in all, the first included (1 turns retries off).

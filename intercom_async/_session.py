@@ -4,11 +4,18 @@ One ``aiohttp.ClientSession`` (one connection pool), made on first use on the ev
 client is first used in, unless the caller hands one over; the counters behind
 ``client.stats``; and the lifecycle: open until ``close()``, then closed for good, for the
 client and every view of it at once.
+
+A client may be closed from an event loop other than its own (another thread's, or a second
+``asyncio.run``): ``on_own_loop`` runs the closing where the connections live, and when that
+loop is closed already, ``close()`` closes their sockets itself, which aiohttp cannot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import aiohttp
 
@@ -64,6 +71,11 @@ class Session:
         self.rate_limited = 0  # answers with status 429
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop the session belongs to, once it is used."""
+        return self._loop
+
+    @property
     def session(self) -> aiohttp.ClientSession | None:
         """The aiohttp session, once made (or the caller's)."""
         return self._session
@@ -99,8 +111,48 @@ class Session:
             raise ClientClosedError("the aiohttp session given to IntercomClient is closed")
         return self._session
 
+    async def on_own_loop(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``work()`` on the session's event loop, whichever loop calls: on it if it runs
+        (in another thread), in a worker thread if it is idle; here if it is this loop, none
+        yet, or closed. Cancelling the caller does not cut ``work`` short."""
+        owner = self._loop
+        if owner is None or owner.is_closed() or owner is asyncio.get_running_loop():
+            await work()
+        elif owner.is_running():
+            future = asyncio.run_coroutine_threadsafe(work(), owner)
+            await asyncio.shield(asyncio.wrap_future(future))
+        else:
+            await asyncio.shield(asyncio.to_thread(owner.run_until_complete, work()))
+
     async def close(self) -> None:
         """Mark it closed and close our own aiohttp session (never the caller's)."""
         self.closed = True
         if self.owns_session and self._session is not None:
+            if self._loop is not None and self._loop.is_closed():
+                _close_sockets(self._session)
             await self._session.close()
+
+
+def _close_sockets(session: aiohttp.ClientSession) -> None:
+    """Close the sockets of the connections of a session whose event loop is closed.
+
+    aiohttp closes a connection through its event loop, and leaves a closed loop's alone: they
+    would stay open until the garbage collector found them, each with a ``ResourceWarning``.
+    Neither aiohttp nor asyncio has a public way to reach them, so this looks for the pool's
+    connections and each one's socket where aiohttp and asyncio keep them, and leaves alone
+    whatever it does not find there.
+    """
+    connector = session.connector
+    pooled: Any = getattr(connector, "_conns", {})
+    protocols = [protocol for entries in pooled.values() for protocol, _ in entries]
+    protocols += list(getattr(connector, "_acquired", ()))
+    for protocol in protocols:
+        transport = getattr(protocol, "transport", None)
+        tls = getattr(transport, "_ssl_protocol", None)
+        if tls is not None:  # TLS: the socket is the transport's under the TLS layer
+            transport._closed = True  # type: ignore[union-attr]
+            transport = getattr(tls, "_transport", None)
+        sock = getattr(transport, "_sock", None)
+        if isinstance(sock, socket.socket):
+            sock.close()
+            transport._sock = None  # type: ignore[union-attr]

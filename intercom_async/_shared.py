@@ -31,7 +31,7 @@ import attrs
 
 from ._errors import ClientClosedError
 from ._pacer import CLOSED_MESSAGE, Pacer, spent_for_too_long
-from ._protocol import RateLimit, retry_after
+from ._protocol import MAX_SERVER_WAIT, RateLimit, retry_after
 from ._ratelimit import NO_WORD_HOLD, Turn
 from ._sleep import Sleeper
 
@@ -72,6 +72,7 @@ class SyncRequest:
     # (or given up on after they were sent), since the last call
     settled: tuple[tuple[int, float | None, int], ...] = ()
     learnt_gen: int | None = None  # the generation this process was last told was early in
+    looks: tuple[tuple[int, int], ...] = ()  # (generation, looks) never sent: back at once
 
 
 @attrs.frozen
@@ -105,6 +106,9 @@ class Store(Protocol):
     def describe(self, error: BaseException) -> str:
         """What went wrong with the store, in a few words, for a log line."""
 
+    def refused(self, error: BaseException) -> bool:
+        """Whether ``error`` is the store refusing our credentials: a configuration error."""
+
 
 class Outbox:
     """What this process heard from Intercom and the others have not, until its next call."""
@@ -121,6 +125,7 @@ class Outbox:
         self.refunds: dict[int, int] = {}
         self.settled: dict[tuple[int, float | None], int] = {}
         self.released_gen: int | None = None
+        self.looks: dict[int, int] = {}
         self.urgent = False
 
     def answered(
@@ -129,13 +134,20 @@ class Outbox:
         """Note the answer to a request that had ``claim``; ``server_now``: Intercom's time."""
         seen = RateLimit.from_headers(headers)
         reset = seen.reset if seen is not None else None
+        # A server holds every process MAX_SERVER_WAIT at most: a window said to end later is
+        # not believed (a 429 that says so holds for the cap), nor is a longer Retry-After.
+        far = reset is not None and reset > server_now + MAX_SERVER_WAIT
+        if far:
+            reset = None
         self._settle(claim.gen, reset)
         remaining = seen.remaining if seen is not None else None
         if status == 429:
             remaining = 0
             wait = retry_after(headers, time.time())
             if wait is not None:
-                self._hold(server_now + wait)
+                self._hold(server_now + min(wait, MAX_SERVER_WAIT))
+            elif far:
+                self._hold(server_now + MAX_SERVER_WAIT)
             elif reset is None:
                 self._hold(server_now + NO_WORD_HOLD)
             self.urgent = True
@@ -155,6 +167,10 @@ class Outbox:
 
     def unanswered(self, claim: Claim, *, sent: bool) -> None:
         """Note a request that had ``claim`` and got no answer (``sent``: or may have)."""
+        if not sent and claim.look:  # a look never sent: back, for another to go at once
+            self.looks[claim.gen] = self.looks.get(claim.gen, 0) + 1
+            self.urgent = True
+            return
         if sent:
             self._settle(claim.gen, None)
         else:
@@ -185,6 +201,7 @@ class Outbox:
             released_gen=self.released_gen,
             settled=tuple((gen, reset, n) for (gen, reset), n in self.settled.items()),
             learnt_gen=learnt_gen,
+            looks=tuple(sorted(self.looks.items())),
         )
         self.clear()
         return request
@@ -213,6 +230,11 @@ class SharedQuota:
         self._in_hand = 0  # units granted to this process and not yet given to a request
         self._good_until = math.inf  # our clock: when the units in hand go stale
         self._waiting: deque[asyncio.Future[Claim | None]] = deque()
+        # Each waiting request's own patience: its retry policy's max_delay, and wait flag.
+        self._asks: dict[asyncio.Future[Claim | None], tuple[float, bool]] = {}
+        # While the store's word holds every request back: (our clock) until when, and the
+        # window's end it named if it said WAIT (else None: a moment's poll).
+        self._paused: tuple[float, float | None] | None = None
         self._syncing: asyncio.Task[None] | None = None
         self._retrying: asyncio.Task[None] | None = None
         self._sleeper = Sleeper(CLOSED_MESSAGE)
@@ -234,12 +256,12 @@ class SharedQuota:
         """Whether the shared budget is in use (else the store is down: local pacing)."""
         return self._up
 
-    async def acquire(self, max_wait: float | None = None) -> Turn:
-        turn = await self._pacer.acquire(max_wait)
+    async def acquire(self, max_wait: float = math.inf, *, wait: bool = True) -> Turn:
+        turn = await self._pacer.acquire(max_wait, wait=wait)
         if not self._up:
             return turn
         try:
-            turn.shared = await self._claim()
+            turn.shared = await self._claim(max_wait, wait)
         except BaseException:
             self._pacer.unanswered(turn, sent=False)
             raise
@@ -299,7 +321,7 @@ class SharedQuota:
 
     # -- claims ------------------------------------------------------------------------------
 
-    async def _claim(self) -> Claim | None:
+    async def _claim(self, max_wait: float, wait: bool) -> Claim | None:
         if self._closed:
             raise ClientClosedError(CLOSED_MESSAGE)
         if self._in_hand and not self._waiting:
@@ -308,8 +330,16 @@ class SharedQuota:
                 assert self._gen is not None
                 return Claim(self._gen)
             self._drop_in_hand()  # granted for a window that is over by now
+        paused = self._paused
+        if paused is not None:  # the store said to wait: this request may not, or not so long
+            if not wait:
+                return None
+            left = paused[0] - time.time()
+            if paused[1] is not None and left > max_wait:
+                raise spent_for_too_long(left, max_wait, paused[1])
         future: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
         self._waiting.append(future)
+        self._asks[future] = (max_wait, wait)
         self._kick()
         try:
             return await future
@@ -322,6 +352,7 @@ class SharedQuota:
         finally:
             if future in self._waiting:
                 self._waiting.remove(future)
+            del self._asks[future]
 
     def _hand_out(self) -> None:
         if time.time() >= self._good_until:
@@ -351,6 +382,22 @@ class SharedQuota:
                 else:
                     future.set_exception(error())
 
+    def _release_impatient(
+        self,
+        leaves: Callable[[float, bool], bool],
+        error: Callable[[float], BaseException] | None = None,
+    ) -> None:
+        """Of the waiting requests, those whose own (max_wait, wait) ``leaves`` says may not wait
+        go without a unit, or fail each with ``error(max_wait)``."""
+        for future in [f for f in self._waiting if leaves(*self._asks[f])]:
+            self._waiting.remove(future)
+            if not future.done():
+                max_wait = self._asks[future][0]
+                if error is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(error(max_wait))
+
     def _kick(self) -> None:
         if self._closed or not self._up:
             return
@@ -375,8 +422,8 @@ class SharedQuota:
             self._take(result)
             if not self._waiting or result.code == GRANTED:
                 continue
-            if not self._pacer.wait:  # RetryPolicy.no_wait(): never hold a request back
-                self._release_all()
+            self._release_impatient(lambda max_wait, wait: not wait)  # RetryPolicy.no_wait()
+            if not self._waiting:
                 continue
             for future in self._waiting:
                 if id(future) not in counted:
@@ -388,15 +435,23 @@ class SharedQuota:
         """Wait as the store said: until a time, or a moment while another's look is out."""
         local_until = self._pacer.window.clock.local(result.until)
         wait = local_until - time.time()
-        if result.code == WAIT and wait > self._pacer.max_wait:
-            self._release_all(lambda: spent_for_too_long(wait, self._pacer.max_wait, result.until))
-            return
+        until = result.until if result.code == WAIT else None
+        if until is not None:  # a request that would wait past its max_delay fails at once
+            self._release_impatient(
+                lambda max_wait, _: wait > max_wait,
+                lambda max_wait: spent_for_too_long(wait, max_wait, until),
+            )
+            if not self._waiting:
+                return
         if result.code == NEWS:
             wait = min(max(wait, 0.0), POLL)
+        self._paused = (time.time() + max(wait, 0.0), until)
         try:
             await self._sleeper.sleep(max(wait, 0.0))
         except ClientClosedError:
             return
+        finally:
+            self._paused = None
 
     def _take(self, result: SyncResult) -> None:
         if result.early:
@@ -416,6 +471,8 @@ class SharedQuota:
                 if not future.done():
                     future.set_result(Claim(result.gen, look=True))
                     break
+            else:  # the requests it was for went away meanwhile: back, for another to look
+                self._outbox.unanswered(Claim(result.gen, look=True), sent=False)
             return
         self._in_hand += result.granted
         self._hand_out()
@@ -437,12 +494,21 @@ class SharedQuota:
         self._gen, self._in_hand = None, 0
         self._outbox.clear()
         what = "timed out" if isinstance(error, TimeoutError) else self._store.describe(error)
-        logger.warning(
-            "the shared rate-limit budget (%s) is unavailable (%s); this client paces itself "
-            "alone until Redis answers again",
-            self._name,
-            what,
-        )
+        if self._store.refused(error):  # not an outage: trying again will not mend it
+            logger.error(
+                "the shared rate-limit budget (%s) is not in use: Redis refused the credentials "
+                "(%s), a configuration error, not an outage: check the user, password and ACL "
+                "permissions the Redis client uses; this client paces itself alone meanwhile",
+                self._name,
+                what,
+            )
+        else:
+            logger.warning(
+                "the shared rate-limit budget (%s) is unavailable (%s); this client paces "
+                "itself alone until Redis answers again",
+                self._name,
+                what,
+            )
         self._release_all()
         if not self._closed:
             self._retrying = asyncio.get_running_loop().create_task(

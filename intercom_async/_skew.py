@@ -29,11 +29,22 @@ so that a clock stepped by NTP is not held against us for long) and picks the of
 - with no lower bound at all (no ``Date``), ``reach`` below the upper one, doubling with each
   window found still running.
 
+``reach`` never passes ``MAX_REACH`` (half of one of Intercom's windows): a clock farther off is
+found a window at a time, and no guess strays far from what the answers proved, however long the
+process has run.
+
 The first request after a reset finds out whether the guess was right: the answer either
 reports the next window (a new lower bound) or the old one (a new upper bound; the pacer calls
 that look ``early`` and holds the other requests). A ``Date`` proved wrong that way (rounded
 rather than truncated, or stamped by another clock than the window's) is ignored for
 ``HORIZON`` seconds.
+
+A bound that contradicts the one kept on the other side (a lower bound at or above the upper
+one, or the reverse) is one answer's word against the others': a replayed or cached answer, a
+reset long past, would otherwise move the clock by minutes and hold every request for as long.
+So it is held in doubt, and believed (the newer word winning, as when NTP steps our clock) only
+when the next bound on its side says the same; a bound on its side that agrees with the kept ones
+dismisses it. A ``Date`` upper bound at or below the lower bound is dropped.
 """
 
 from __future__ import annotations
@@ -44,11 +55,12 @@ from typing import NamedTuple
 
 from ._protocol import http_date
 
-__all__ = ["FIRST_REACH", "HORIZON", "PRECISION", "ServerClock"]
+__all__ = ["FIRST_REACH", "HORIZON", "MAX_REACH", "PRECISION", "ServerClock"]
 
 HORIZON = 300.0  # seconds a bound is kept, unless a tighter one replaces it
 PRECISION = 0.05  # bounds this close: go by the lower one
 FIRST_REACH = 0.05  # seconds past a bound the first guess goes
+MAX_REACH = 5.0  # seconds past a bound any guess goes, at most
 
 
 class _Bound(NamedTuple):
@@ -67,7 +79,7 @@ def _kept(bound: _Bound | None, now: float) -> _Bound | None:
 class ServerClock:
     """Bounds on how far the server's clock is ahead of ours, and the offset to go by."""
 
-    __slots__ = ("_date_hi", "_date_ignored_until", "_hi", "_lo", "_reach")
+    __slots__ = ("_date_hi", "_date_ignored_until", "_doubt", "_hi", "_lo", "_reach")
 
     def __init__(self) -> None:
         self._lo: _Bound | None = None  # offset >= lo
@@ -75,6 +87,7 @@ class ServerClock:
         self._date_hi: _Bound | None = None  # the server's clock (not its windows) is behind
         self._reach = FIRST_REACH
         self._date_ignored_until = -math.inf
+        self._doubt: bool | None = None  # True: an upper bound, False: a lower one, in doubt
 
     @property
     def offset(self) -> float:
@@ -108,7 +121,8 @@ class ServerClock:
         if date is not None and received >= self._date_ignored_until:
             self._raise_lo(_Bound(date - received, received, from_date=True))
             upper = _Bound(date + 1 - sent, received)
-            if self._date_hi is None or upper.value <= self._date_hi.value:
+            below = self._lo is not None and upper.value <= self._lo.value
+            if not below and (self._date_hi is None or upper.value <= self._date_hi.value):
                 self._date_hi = upper
         if reset is not None:
             self._lower_hi(_Bound(reset - sent, received))
@@ -117,26 +131,47 @@ class ServerClock:
         """An answer that came back at ``received`` reports a window after the one ending at
         ``reset``."""
         self._raise_lo(_Bound(reset - received, received))
-        self._reach = self._reach * 2 if self._reach else FIRST_REACH
+        self._reach = min(self._reach * 2, MAX_REACH) if self._reach else FIRST_REACH
 
     def early(self) -> None:
         """A request sent into a window taken to be over found it still running."""
-        self._reach = 0.0 if self._lo is not None else max(self._reach, FIRST_REACH) * 2
+        if self._lo is not None:
+            self._reach = 0.0
+        else:
+            self._reach = min(max(self._reach, FIRST_REACH) * 2, MAX_REACH)
 
     def _raise_lo(self, bound: _Bound) -> None:
+        hi = self._hi
+        if hi is not None and bound.value >= hi.value:  # contradicts the upper bound
+            if not self._said_again(upper=False):
+                return
+            self._hi = None  # the newer word wins over a bound gone stale
+        elif self._doubt is False:
+            self._doubt = None  # a word on this side agrees with the kept ones
         if self._lo is not None and bound.value < self._lo.value:
             return
         self._lo = bound
-        if self._hi is not None and bound.value >= self._hi.value:
-            self._hi = None  # the newer word wins over a bound gone stale
 
     def _lower_hi(self, bound: _Bound) -> None:
-        if self._hi is not None and bound.value > self._hi.value:
-            return
-        self._hi = bound
         lo = self._lo
-        if lo is not None and lo.value >= bound.value:  # the newer word wins
-            if lo.from_date:  # and a Date it proves wrong is ignored for a while
+        if lo is not None and lo.value >= bound.value:  # contradicts the lower bound
+            if not self._said_again(upper=True):
+                return
+            if lo.from_date:  # the newer word wins, and a Date it proves wrong is ignored
                 self._date_ignored_until = bound.at + HORIZON
                 self._date_hi = None
             self._lo = None
+        elif self._doubt is True:
+            self._doubt = None  # a word on this side agrees with the kept ones
+        if self._hi is not None and bound.value > self._hi.value:
+            return
+        self._hi = bound
+
+    def _said_again(self, *, upper: bool) -> bool:
+        """Whether a bound on side ``upper`` that contradicts the other side is the second word
+        in a row to: if not, it is the first, and held in doubt."""
+        if self._doubt is upper:
+            self._doubt = None
+            return True
+        self._doubt = upper
+        return False

@@ -13,21 +13,23 @@ Needs the ``redis`` extra: ``pip install 'intercom-async[redis]'`` (redis-py's a
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 try:
-    from redis.asyncio import Redis
+    from redis.asyncio import Redis, RedisCluster
     from redis.asyncio.connection import parse_url
 except ImportError as error:  # pragma: no cover - exercised without the extra installed
     raise ImportError(
         "intercom_async.redis needs redis-py: pip install 'intercom-async[redis]'"
     ) from error
 
-from ._redis_store import RedisStore
-from ._shared import SharedQuota
+from ._redis_store import AsyncRedis, RedisStore
+from ._shared import SharedQuota, SyncRequest
 
 if TYPE_CHECKING:
     from ._pacer import Pacer
@@ -55,9 +57,11 @@ class RedisQuota:
     (with one more WARNING) once Redis answers again.
 
     Args:
-        redis: a ``redis.asyncio.Redis`` client (yours: it is not closed with the quota), or a
-            URL to make one from (``"redis://localhost:6379/0"``, ``"rediss://..."``,
-            ``"unix:///run/redis.sock"``), closed with the client.
+        redis: a ``redis.asyncio.Redis`` client (one from a ``Sentinel``'s ``master_for()``
+            too) or a ``redis.asyncio.RedisCluster``: yours, it is not closed with the quota,
+            and of its connections only idle ones are ever closed; or a URL to make one from
+            (``"redis://localhost:6379/0"``, ``"rediss://..."``, ``"unix:///run/redis.sock"``),
+            closed with the client.
         app: the budget's name. By default it is a keyed hash of the access token, so that the
             clients of one token share one budget; give the same ``app`` to clients of tokens
             of one Intercom app. Letters, digits and ``._:/@+=-``, at most 200.
@@ -69,7 +73,7 @@ class RedisQuota:
 
     def __init__(
         self,
-        redis: Redis | str,
+        redis: AsyncRedis | str,
         *,
         app: str | None = None,
         timeout: float = 0.25,
@@ -77,10 +81,12 @@ class RedisQuota:
     ) -> None:
         if isinstance(redis, str):
             _check_url(redis)
-        elif not isinstance(redis, Redis):
+        elif not isinstance(redis, (Redis, RedisCluster)):
+            kind = f"{type(redis).__module__}.{type(redis).__qualname__}"
             raise TypeError(
-                f"redis must be a redis.asyncio.Redis or a URL, not {type(redis).__name__} "
-                "(the synchronous redis.Redis will not do)"
+                "redis must be a redis.asyncio.Redis, a redis.asyncio.RedisCluster or a URL, "
+                f"not a {kind}"
+                + (" (redis-py's synchronous clients will not do)" if _synchronous(redis) else "")
             )
         if app is not None and (not isinstance(app, str) or not _APP.fullmatch(app)):
             raise ValueError(
@@ -101,6 +107,7 @@ class RedisQuota:
         self._timeout = float(timeout)
         self._prefix = key_prefix
         self._bound = False
+        self._bound_key: str | None = None  # the budget's key, once the quota serves a client
 
     @property
     def app(self) -> str | None:
@@ -132,10 +139,37 @@ class RedisQuota:
             client, owned = self._redis, False
         name = self._app or app
         store = RedisStore(client, self.key(name), owned=owned)
+        self._bound_key = store.key
         look_timeout = min(look_timeout, LOOK_TIMEOUT)
         return SharedQuota(
             pacer, store, timeout=self._timeout, look_timeout=look_timeout, name=store.key
         )
+
+    async def _check(self, limit: float) -> None:
+        """Call Redis once as the client will, asking for nothing (as it does when Redis comes
+        back), on a connection of its own if the quota was given a URL; raise what Redis raised
+        (``credentials_refused`` tells a refusal of the credentials), or ``TimeoutError`` after
+        ``limit`` seconds. Once it serves a client."""
+        if self._bound_key is None:
+            raise RuntimeError("a RedisQuota is checked once it serves a client")
+        if isinstance(self._redis, str):
+            client: AsyncRedis = Redis.from_url(
+                self._redis, socket_timeout=limit, socket_connect_timeout=limit
+            )
+            store = RedisStore(client, self._bound_key, owned=True)
+        else:
+            store = RedisStore(self._redis, self._bound_key, owned=False)
+        try:
+            async with asyncio.timeout(limit):
+                await store.sync(SyncRequest(time.time(), 0, 0, LOOK_TIMEOUT))
+        finally:
+            await store.aclose()
+
+
+def _synchronous(value: object) -> bool:
+    """Whether ``value`` is one of redis-py's synchronous clients (``redis.Redis``, ...)."""
+    module = type(value).__module__
+    return module.startswith("redis.") and not module.startswith("redis.asyncio")
 
 
 def _check_url(url: str) -> None:

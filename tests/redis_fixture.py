@@ -6,25 +6,33 @@ Fixtures (registered by ``tests/conftest.py``):
 - ``redis_url``: its URL (``redis://127.0.0.1:PORT/0``), emptied (``FLUSHALL``) before the test,
   and started again first if an earlier test stopped it;
 - ``own_redis_server``: a server of the test's own, for tests that stop, kill and restart it
-  (``kill()`` then ``start()`` brings it back on the same port, empty).
+  (``kill()`` then ``start()`` brings it back on the same port, empty);
+- ``redis_cluster``: a Redis Cluster of three masters (``--cluster-enabled yes``, joined by
+  ``redis-cli --cluster create``), started once per session, every master emptied before the test;
+- ``redis_sentinel``: a master and a ``redis-server --sentinel`` watching it, for the test alone.
+
+These fixtures are not in ``conftest.py``: a test module imports the ones it uses.
 
 Without a ``redis-server`` binary (on ``PATH``, or ``REDIS_SERVER=/path``) the tests that use
-them skip, and the run ends with a line saying so; under ``CI=true`` they fail instead.
+them skip (the cluster's, without ``redis-cli`` too), and the run ends with a line saying so;
+under ``CI=true`` they fail instead.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
+import attrs
 import pytest
 
 SKIP_REASON = (
@@ -84,13 +92,23 @@ class RedisServer:
     order; the port stays the same for the life of the object.
     """
 
-    def __init__(self, binary: str, directory: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        binary: str,
+        directory: Path,
+        port: int | None = None,
+        *,
+        config: Path | None = None,
+        extra: Sequence[str] = (),
+    ) -> None:
         self.binary = binary
         self.directory = directory
         self.host = "127.0.0.1"
         self.port = port if port is not None else free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._log = directory / "redis.log"
+        self._config = config  # a configuration file, first (a sentinel needs one)
+        self._extra = tuple(extra)  # more options, last ("--cluster-enabled", "yes", ...)
 
     @property
     def url(self) -> str:
@@ -107,6 +125,7 @@ class RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         args = [
             self.binary,
+            *([str(self._config)] if self._config is not None else []),
             "--port",
             str(self.port),
             "--bind",
@@ -123,6 +142,7 @@ class RedisServer:
             "no",
             "--protected-mode",
             "yes",
+            *self._extra,
         ]
         self.process = subprocess.Popen(  # noqa: S603 - a fixed binary and arguments
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
@@ -196,10 +216,12 @@ def redis_server_binary() -> str:
     return binary
 
 
-def _start(binary: str, directory: Path) -> RedisServer:
+def _start(
+    binary: str, directory: Path, *, config: Path | None = None, extra: Sequence[str] = ()
+) -> RedisServer:
     # A port found free can be taken before the server binds it: try a few.
     for attempt in range(5):
-        server = RedisServer(binary, directory)
+        server = RedisServer(binary, directory, config=config, extra=extra)
         try:
             server.start()
         except RuntimeError:
@@ -241,12 +263,171 @@ def own_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         server.kill()
 
 
+# -- Redis Cluster and Sentinel -------------------------------------------------------------------
+
+CLI_SKIP_REASON = (
+    "redis-cli not found; install it (apt-get install redis-tools) to run the Redis Cluster tests"
+    " (or set REDIS_CLI=/path/to/redis-cli)"
+)
+CLUSTER_TIMEOUT = 30.0  # seconds for three masters to agree on the slots
+
+
+def find_redis_cli() -> str | None:
+    """The ``redis-cli`` to run: ``$REDIS_CLI`` if set, else the one on ``PATH``."""
+    explicit = os.environ.get("REDIS_CLI")
+    if explicit:
+        return explicit if os.access(explicit, os.X_OK) else None
+    return shutil.which("redis-cli")
+
+
+def redis_cli_binary() -> str:
+    """``redis-cli``, for ``--cluster create``; skips the test without one (fails it under CI)."""
+    binary = find_redis_cli()
+    if binary is None:
+        if _ci():
+            pytest.fail(f"CI=true and {CLI_SKIP_REASON}", pytrace=False)
+        pytest.skip(CLI_SKIP_REASON)
+    return binary
+
+
+def free_cluster_port() -> int:
+    """A port on 127.0.0.1 that is free, and whose cluster bus port (port + 10000) is too."""
+    for _ in range(200):
+        port = random.randint(20000, 55000)
+        try:
+            with socket.socket() as first, socket.socket() as second:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 10000))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free pair of ports (port, port + 10000) for a cluster node")
+
+
+class RedisClusterNodes:
+    """Three ``redis-server --cluster-enabled yes`` masters on 127.0.0.1, made one Redis Cluster
+    by ``redis-cli --cluster create`` (no replicas): the slots are split in three."""
+
+    def __init__(self, binary: str, cli: str, directory: Path) -> None:
+        self.cli = cli
+        self.nodes: list[RedisServer] = []
+        for n in range(3):
+            home = directory / f"node{n}"
+            options = (
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(home / "nodes.conf"),
+            )
+            self.nodes.append(RedisServer(binary, home, free_cluster_port(), extra=options))
+
+    @property
+    def host(self) -> str:
+        return self.nodes[0].host
+
+    @property
+    def port(self) -> int:
+        """The port of one node: a cluster client learns the others from it."""
+        return self.nodes[0].port
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        addresses = [f"{node.host}:{node.port}" for node in self.nodes]
+        created = subprocess.run(  # noqa: S603 - a fixed binary and arguments
+            [self.cli, "--cluster", "create", *addresses, "--cluster-yes"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=CLUSTER_TIMEOUT,
+            check=False,
+        )
+        if created.returncode != 0:
+            raise RuntimeError(
+                f"redis-cli --cluster create failed ({created.returncode}):\n"
+                f"{created.stdout.decode(errors='replace')}{created.stderr.decode(errors='replace')}"
+            )
+        deadline = time.monotonic() + CLUSTER_TIMEOUT
+        while not all(self._ok(node) for node in self.nodes):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the cluster {addresses} did not reach cluster_state:ok")
+            time.sleep(0.05)
+
+    def _ok(self, node: RedisServer) -> bool:
+        info = subprocess.run(  # noqa: S603 - a fixed binary and arguments
+            [self.cli, "-h", node.host, "-p", str(node.port), "CLUSTER", "INFO"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=5,
+            check=False,
+        )
+        return b"cluster_state:ok" in info.stdout
+
+    def flushall(self) -> None:
+        for node in self.nodes:
+            node.flushall()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_nodes() -> Iterator[RedisClusterNodes]:
+    """A three-master Redis Cluster shared by the session; see ``redis_cluster``."""
+    binary = redis_server_binary()
+    cli = redis_cli_binary()
+    with tempfile.TemporaryDirectory(prefix="redis-cluster-test-") as directory:
+        cluster = RedisClusterNodes(binary, cli, Path(directory))
+        try:
+            cluster.start()
+            yield cluster
+        finally:
+            cluster.stop()
+
+
+@pytest.fixture
+def redis_cluster(redis_cluster_nodes: RedisClusterNodes) -> RedisClusterNodes:
+    """The session's Redis Cluster, every master empty when the test starts."""
+    redis_cluster_nodes.flushall()
+    return redis_cluster_nodes
+
+
+@attrs.frozen
+class RedisSentinel:
+    """A master ``redis-server`` and a ``redis-server --sentinel`` that watches it as ``name``."""
+
+    master: RedisServer
+    sentinel: RedisServer
+    name: str = "budget-master"
+
+
+@pytest.fixture
+def redis_sentinel(tmp_path: Path) -> Iterator[RedisSentinel]:
+    """A master and a sentinel of this test's own: ``Sentinel.master_for(name)`` finds it."""
+    binary = redis_server_binary()
+    master = _start(binary, tmp_path / "master")
+    sentinel: RedisServer | None = None
+    try:
+        home = tmp_path / "sentinel"
+        home.mkdir()
+        config = home / "sentinel.conf"  # a sentinel rewrites its configuration file
+        config.write_text(f"sentinel monitor budget-master {master.host} {master.port} 1\n")
+        sentinel = _start(binary, home, config=config, extra=("--sentinel",))
+        yield RedisSentinel(master, sentinel)
+    finally:
+        if sentinel is not None:
+            sentinel.kill()
+        master.kill()
+
+
 def redis_skips(terminalreporter: pytest.TerminalReporter) -> int:
     """How many tests of this run skipped for want of ``redis-server``."""
     count = 0
     for report in terminalreporter.stats.get("skipped", []):
         longrepr = getattr(report, "longrepr", None)
-        if isinstance(longrepr, tuple) and SKIP_REASON in str(longrepr[-1]):
+        if isinstance(longrepr, tuple) and (
+            SKIP_REASON in str(longrepr[-1]) or CLI_SKIP_REASON in str(longrepr[-1])
+        ):
             count += 1
     return count
 

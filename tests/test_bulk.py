@@ -11,15 +11,17 @@ import pytest
 from aiohttp import web
 
 from intercom_async import (
+    AuthenticationError,
     IntercomClient,
     InvalidTicketIdError,
     NotFoundError,
+    PermissionDeniedError,
     RetryPolicy,
     TicketId,
     TicketResult,
 )
 
-from .conftest import TOKEN, ScriptedServer, error_answer, ticket_answer
+from .conftest import TOKEN, Handler, ScriptedServer, error_answer, ticket_answer
 
 
 class InFlight:
@@ -355,3 +357,91 @@ async def test_ids_that_swallow_the_cancellation_do_not_hang_the_stop(
             async for _result in results:
                 break
     assert _workers() == []
+
+
+# -- a refused token (issue 16, defect 10) ----------------------------------------------------
+
+
+def _refuse(refused: set[str], status: int = 401) -> Handler:
+    unauthorized = error_answer(status, "unauthorized", "Access Token Invalid")
+    found = ticket_answer()
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        return await (unauthorized if request.match_info["id"] in refused else found)(request)
+
+    return route
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+async def test_after_a_401_no_more_ids_are_sent(
+    server: ScriptedServer, client: IntercomClient, ordered: bool
+) -> None:
+    server.script(_refuse({"3", "5"}))
+    heard: list[TicketResult] = []
+    ids = (str(i) for i in range(1, 11))
+
+    results = [
+        r
+        async for r in client.tickets.get_many(
+            ids, concurrency=1, ordered=ordered, on_result=heard.append
+        )
+    ]
+
+    assert [s.ticket_id for s in server.seen] == ["1", "2", "3"]
+    assert [(r.id, r.index, r.ok, r.skipped) for r in results] == [
+        ("1", 0, True, False),
+        ("2", 1, True, False),
+        ("3", 2, False, False),
+        *((str(i), i - 1, False, True) for i in range(4, 11)),
+    ]
+    refusal = results[2].error
+    assert isinstance(refusal, AuthenticationError) and refusal.status == 401
+    assert all(r.error is refusal and r.ticket is None for r in results[3:])
+    assert heard == results
+
+
+async def test_ids_in_flight_when_the_401_comes_are_not_skipped(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    arrived = 0
+    release = asyncio.Event()
+    refuse = error_answer(401, "unauthorized", "Access Token Invalid")
+
+    async def hold_then_refuse(request: web.Request) -> web.StreamResponse:
+        nonlocal arrived
+        arrived += 1
+        if arrived == 3:
+            release.set()
+        await release.wait()
+        return await refuse(request)
+
+    server.script(hold_then_refuse)
+    heard: list[TicketResult] = []
+    ids = [str(i) for i in range(20)]
+    results = await client.tickets.get_all(ids, concurrency=3, on_result=heard.append)
+
+    assert server.count() == 3
+    assert [r.skipped for r in results] == [False] * 3 + [True] * 17
+    assert all(isinstance(r.error, AuthenticationError) for r in results)
+    first = next(r.error for r in heard if not r.skipped)  # the first 401 to come back
+    assert all(r.error is first for r in results[3:])
+
+
+@pytest.mark.parametrize("status", [403, 404])
+async def test_other_refusals_do_not_stop_the_fetch(
+    server: ScriptedServer, client: IntercomClient, status: int
+) -> None:
+    server.script(_refuse({"2"}, status))
+    results = await client.tickets.get_all(["1", "2", "3", "4"], concurrency=1)
+    assert server.count() == 4
+    assert [(r.ok, r.skipped) for r in results] == [
+        (True, False),
+        (False, False),
+        (True, False),
+        (True, False),
+    ]
+    assert isinstance(results[1].error, PermissionDeniedError if status == 403 else NotFoundError)
+
+
+def test_a_result_is_not_skipped_unless_it_says_so() -> None:
+    assert TicketResult("1", None, None, 0).skipped is False

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from intercom_async import (
     AuthenticationError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimit,
     RetryPolicy,
     TransportError,
@@ -23,7 +24,7 @@ async def test_every_id_gets_one_result_under_faults_and_a_window() -> None:
         fake.inject("3", Fault.status(503), times=2)
         fake.inject("4", Fault.truncate(), times=1)
         fake.inject("5", Fault.reset(), times=3)  # aiohttp itself resends a reset GET once
-        fake.inject("6", Fault.status(401), times=None)
+        fake.inject("6", Fault.status(403), times=None)  # a 401 would stop the fetch
         fake.inject("7", Fault.slow(2.0), times=None)
         fake.inject("8", Fault.html(502), times=1)
         ids = [str(i) for i in range(1, 121)] + ["missing-1", "missing-2", "3"]
@@ -38,7 +39,8 @@ async def test_every_id_gets_one_result_under_faults_and_a_window() -> None:
     assert Counter(r.id for r in results) == Counter(ids)
     errors = {r.id: r.error for r in results if r.error is not None}
     assert set(errors) == {"6", "7", "missing-1", "missing-2"}
-    assert isinstance(errors["6"], AuthenticationError)
+    assert isinstance(errors["6"], PermissionDeniedError)
+    assert not any(r.skipped for r in results)
     assert isinstance(errors["7"], TransportError)
     assert isinstance(errors["missing-1"], NotFoundError)
     for result in results:
@@ -126,3 +128,23 @@ async def test_thousands_of_ids_under_every_fault_lose_nothing() -> None:
     assert failed == {"13": "PermissionDeniedError", "nope": "NotFoundError"}
     assert stats.retries > 100
     assert elapsed < 60
+
+
+async def test_a_revoked_token_stops_a_bulk_fetch_after_the_requests_in_flight() -> None:
+    ids = [str(i) for i in range(1, 3001)]
+    async with FakeIntercom(tickets=3000, parts=1) as fake:
+        async with fake.client(token="revoked", retry=POLICY) as client:
+            results = [r async for r in client.tickets.get_many(iter(ids), concurrency=8)]
+            stats = client.stats
+        sent = len(fake.requests)
+
+    assert 1 <= sent <= 8  # the first request, and at most the others in flight with it
+    assert stats.requests == sent
+    assert Counter(r.id for r in results) == Counter(ids)
+    assert all(isinstance(r.error, AuthenticationError) and r.ticket is None for r in results)
+    skipped = [r for r in results if r.skipped]
+    assert len(skipped) == 3000 - sent
+    first = skipped[0].error
+    assert isinstance(first, AuthenticationError)
+    assert first.status == 401
+    assert all(r.error is first for r in skipped)  # the same error, for each id not sent

@@ -32,10 +32,10 @@ SEED = 11
 PARTS = 3
 TICKETS = 40
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT and pseudo-terminals")
-# Variables that would make rich draw colours or a terminal on a pipe, and the Redis of a
-# shared rate-limit budget (test_cli_redis.py sets it when it means to).
+# Variables that would make rich draw colours or a terminal on a pipe, the API root, and the
+# Redis of a shared rate-limit budget (the tests that mean to set them).
 _TERMINAL_ENV = {"FORCE_COLOR", "PY_COLORS", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "NO_COLOR"}
-_LEFT_OUT = {"INTERCOM_ACCESS_TOKEN", "INTERCOM_REDIS_URL", *_TERMINAL_ENV}
+_LEFT_OUT = {"INTERCOM_ACCESS_TOKEN", "INTERCOM_BASE_URL", "INTERCOM_REDIS_URL", *_TERMINAL_ENV}
 
 
 @attrs.frozen
@@ -113,9 +113,10 @@ async def cli(
     return run
 
 
-def expected(ticket_id: str) -> Any:
-    """The JSON ``get`` should print for one of the fake's generated tickets."""
-    return drop_nulls(generate_ticket(ticket_id, parts=PARTS, seed=SEED))
+def expected(ticket_id: str, version: str | None = None) -> Any:
+    """The JSON ``get`` should print for one of the fake's generated tickets (in the shape of
+    ``version``, the fake's default when ``None``)."""
+    return drop_nulls(generate_ticket(ticket_id, parts=PARTS, seed=SEED, version=version))
 
 
 @pytest.fixture
@@ -378,6 +379,19 @@ async def test_get_many_from_an_ids_file_to_an_output_file(
     assert sorted(tickets, key=lambda t: int(t["id"])) == [expected(i) for i in ["3", "5", "8"]]
 
 
+async def test_an_overlong_id_is_one_short_failure_record(fake: FakeIntercom) -> None:
+    stdin = ("1" * 100_000 + "\n2\n").encode()
+    run = await cli("--base-url", fake.base_url, "get-many", "--ordered", "-", stdin=stdin)
+    assert run.status == 1
+    assert [json.loads(line)["id"] for line in run.stdout_lines] == ["2"]
+    assert len(run.stderr) < 2_000  # was 200 kB: the id, and a message quoting it
+    [record] = run.error_records()
+    assert record["id"] == "1" * 64 + "..."
+    assert record["error"] == "InvalidTicketIdError"
+    assert record["message"].startswith("ticket id is 100000 characters long")
+    assert [r.path for r in fake.requests] == ["/tickets/2"]  # the long one was not sent
+
+
 @pytest.mark.parametrize("how", [["-"], ["--ids-file", "-"]])
 async def test_get_many_from_stdin(fake: FakeIntercom, how: list[str]) -> None:
     ids = [str(i) for i in range(1, TICKETS + 1)]
@@ -412,11 +426,28 @@ async def test_get_many_reports_each_failure_and_exits_1(fake: FakeIntercom) -> 
     assert summary["retries"] == "1"  # 6 was tried twice; 404s are not retried
 
 
-async def test_get_many_with_a_bad_token_fails_every_id(fake: FakeIntercom) -> None:
-    run = await cli("--base-url", fake.base_url, "get-many", "1", "2", token=WRONG_TOKEN)
-    assert run.status == 1
+@pytest.mark.parametrize("from_file", [False, True])
+async def test_get_many_with_a_bad_token_stops_at_once_with_status_4(
+    fake: FakeIntercom, tmp_path: Path, from_file: bool
+) -> None:
+    ids = [str(i % TICKETS + 1) for i in range(3000)]
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("".join(f"{i}\n" for i in ids))
+    where = ["--ids-file", str(ids_file)] if from_file else ids  # a file is not counted first
+    run = await cli(
+        "--base-url", fake.base_url, "get-many", "--concurrency", "4", *where, token=WRONG_TOKEN
+    )
+    assert run.status == 4
     assert run.stdout == ""
-    assert {(r["status"], r["code"]) for r in run.error_records()} == {(401, "unauthorized")}
+    sent = len(fake.requests)
+    assert 1 <= sent <= 4  # not 3,000: at most the requests in flight with the first 401
+    records = run.error_records()
+    assert 1 <= len(records) <= sent
+    assert {(r["status"], r["code"]) for r in records} == {(401, "unauthorized")}
+    summary = run.summary()
+    assert summary["stopped"] == "the token was refused (HTTP 401); no more ids were sent"
+    assert summary["not sent"] == ("the rest" if from_file else str(3000 - len(records)))
+    assert summary["requests"] == str(sent)
 
 
 @POSIX

@@ -207,3 +207,28 @@ async def test_a_token_with_spaces_is_one_error_line() -> None:
     [line] = run.stderr_lines
     assert line.startswith("error: --token: token must be non-empty"), line
     assert "spaced" not in line
+
+
+@POSIX
+async def test_the_command_searches(fake: Fake) -> None:
+    """``POST /tickets/search`` through the command's own door (any token), page by page."""
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {ANY_TOKEN}", "Intercom-Version": "2.10"}
+    body: dict[str, object] = {
+        "query": {"field": "updated_at", "operator": ">", "value": 0},
+        "pagination": {"per_page": 12},
+    }
+    ids: list[str] = []
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for _ in range(4):
+            async with session.post(f"{fake.url}/tickets/search", json=body) as response:
+                assert response.status == 200
+                page = await response.json()
+            ids += [t["id"] for t in page["tickets"]]
+            if "next" not in page["pages"]:
+                break
+            body["pagination"] = page["pages"]["next"]
+    assert ids == [str(n) for n in range(1, 31)]
+    assert page["tickets"][-1] == generate_ticket("30", parts=FAKE_PARTS, seed=4, version="2.10")
+    check_stopped(await fake.stop())

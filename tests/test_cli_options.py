@@ -45,7 +45,7 @@ BOTH = pytest.mark.parametrize("position", ["before", "after"])
 async def test_base_url_and_api_version(fake: FakeIntercom, position: str) -> None:
     run = await cli(*placed(position, ["--base-url", fake.base_url, "-V", "2.11"], ["get", "7"]))
     assert run.status == 0, run.stderr
-    assert json.loads(run.stdout) == expected("7")
+    assert json.loads(run.stdout) == expected("7", "2.11")
     assert fake.requests[-1].headers["Intercom-Version"] == "2.11"
 
 
@@ -128,7 +128,10 @@ async def test_get_many(fake: FakeIntercom, position: str) -> None:
     options = ["--base-url", fake.base_url, "--api-version", "2.10"]
     run = await cli(*placed(position, options, ["get-many", "--ordered", "5", "6"]))
     assert run.status == 0, run.stderr
-    assert [json.loads(line) for line in run.stdout_lines] == [expected("5"), expected("6")]
+    assert [json.loads(line) for line in run.stdout_lines] == [
+        expected("5", "2.10"),
+        expected("6", "2.10"),
+    ]
     assert {r.headers["Intercom-Version"] for r in fake.requests} == {"2.10"}
 
 
@@ -189,6 +192,102 @@ async def test_demo_takes_verbose_after_it_too() -> None:
     run = await cli("demo", "--tickets", "5", "--region", "eu", token=None)
     assert run.status == 2  # the other connection options do not apply to it
     assert "No such option" in run.stderr and "--region" in run.stderr
+
+
+# -- every option applies, or is refused -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("before", "command", "refused"),
+    [
+        pytest.param(["--region", "eu"], ["demo", "--tickets", "5"], "--region", id="demo-region"),
+        pytest.param(
+            ["--max-attempts", "1", "-v"], ["demo", "--tickets", "5"], "--max-attempts", id="demo"
+        ),
+        pytest.param(["--token-file", "x"], ["fake", "--port", "0"], "--token-file", id="fake"),
+        pytest.param(["-v"], ["fake", "--port", "0"], "--verbose", id="fake-verbose"),
+        pytest.param(
+            ["--redis-url", "redis://127.0.0.1:1"], ["fake", "--port", "0"], "--redis-url", id="r"
+        ),
+    ],
+)
+async def test_connection_options_before_demo_or_fake_are_refused(
+    before: list[str], command: list[str], refused: str
+) -> None:
+    """Typed before ``demo`` or ``fake``, a connection option that does not apply to it was
+    silently ignored; it is a usage error, as it is after the command."""
+    run = await cli(*before, *command, token=None, limit=10)
+    assert run.status == 2, run.stderr
+    [line] = run.stderr_lines
+    assert line.startswith("error: ") and refused in line and command[0] in line, line
+    assert run.stdout == ""
+
+
+async def test_verbose_before_demo_applies() -> None:
+    run = await cli("-v", "demo", "--tickets", "300", "--seed", "5", token=None)
+    assert run.status == 0, run.stderr
+    assert "retrying in" in run.stderr
+
+
+async def test_the_environment_of_an_option_before_demo_is_no_option(
+    fake: FakeIntercom,
+) -> None:
+    """``INTERCOM_REDIS_URL`` (and ``INTERCOM_BASE_URL``) are for the commands that use them:
+    ``demo`` runs with them set."""
+    env = {"INTERCOM_REDIS_URL": "redis://127.0.0.1:1", "INTERCOM_BASE_URL": fake.base_url}
+    run = await cli("demo", "--tickets", "5", token=None, env=env)
+    assert run.status == 0, run.stderr
+    assert fake.requests == []
+
+
+@BOTH
+@pytest.mark.parametrize("region", ["mars", "eu"])
+async def test_region_with_a_base_url_is_refused(
+    fake: FakeIntercom, position: str, region: str
+) -> None:
+    """``--region mars`` passed when ``--base-url`` was given; and a region, which a base URL
+    replaces, would not apply."""
+    options = ["--region", region, "--base-url", fake.base_url]
+    for command in (["get", "1"], ["get-many", "1", "2"]):
+        run = await cli(*placed(position, options, command))
+        assert run.status == 2, run.stderr
+        [line] = run.stderr_lines
+        assert line.startswith("error: ") and "region" in line, line
+    assert fake.requests == []
+
+
+async def test_the_base_url_comes_from_the_environment(fake: FakeIntercom) -> None:
+    env = {"INTERCOM_BASE_URL": fake.base_url}
+    run = await cli("get", "7", env=env)
+    assert run.status == 0, run.stderr
+    assert json.loads(run.stdout) == expected("7")
+    run = await cli("get-many", "--ordered", "5", "6", env=env)
+    assert run.status == 0, run.stderr
+    assert [json.loads(line) for line in run.stdout_lines] == [expected("5"), expected("6")]
+    assert len(fake.requests) == 3
+    # --base-url wins over it, in either place; --region with it is refused
+    bad = {"INTERCOM_BASE_URL": "http://example.com"}
+    run = await cli("--base-url", fake.base_url, "get", "1", env=bad)
+    assert run.status == 0, run.stderr
+    run = await cli("get", "1", "--base-url", fake.base_url, env=bad)
+    assert run.status == 0, run.stderr
+    run = await cli("get", "1", "--region", "eu", env=env)
+    assert run.status == 2
+    assert "region" in run.stderr
+    assert len(fake.requests) == 5
+
+
+async def test_a_bad_base_url_in_the_environment_is_a_usage_error(fake: FakeIntercom) -> None:
+    run = await cli("get", "1", env={"INTERCOM_BASE_URL": "ftp://example.com"})
+    assert run.status == 2
+    [line] = run.stderr_lines
+    assert line.startswith("error: ") and "INTERCOM_BASE_URL" in line, line
+
+
+async def test_the_help_names_the_base_url_variable() -> None:
+    run = await cli("get", "--help", token=None)
+    assert run.status == 0
+    assert "INTERCOM_BASE_URL" in run.stdout
 
 
 # -- ids from a pipe -------------------------------------------------------------------------

@@ -177,24 +177,45 @@ async def test_get_takes_its_turn_from_the_shared_budget_too(
 async def test_a_password_protected_redis(own_redis_server: RedisServer) -> None:
     server = own_redis_server
     assert _command(server.host, server.port, "CONFIG", "SET", "requirepass", PASSWORD) == b"+OK"
-    wrong = "pw-WRONG-distinctive-77"
     async with FakeIntercom(token=TOKEN, tickets=10, parts=1) as fake:
         base = ("--base-url", fake.base_url, "get-many", *ids(1, 10))
-        right, refused = await asyncio.gather(
-            run(*base, env={"INTERCOM_REDIS_URL": with_password(server.url)}),
-            run(*base, "--redis-url", with_password(server.url, wrong), secret=wrong),
-        )
-    for result in (right, refused):
-        assert result.status == 0, result.stderr
-        assert fetched_ids(result) == ids(1, 10)
-        assert result.summary()["shared quota"] == server.url  # without the password
-    # The right password: Redis answered (a refusal would be an outage, and a line).
+        right = await run(*base, env={"INTERCOM_REDIS_URL": with_password(server.url)})
+    assert right.status == 0, right.stderr
+    assert fetched_ids(right) == ids(1, 10)
+    assert right.summary()["shared quota"] == server.url  # without the password
+    # The right password: Redis answered (a refusal would be an error, and status 2).
     assert quota_lines(right) == []
     assert "shared quota unavailable" not in right.summary()
-    # A wrong one: Redis refuses, the run paces itself alone, and says so once.
-    [line] = quota_lines(refused)
-    assert OUTAGE in line
-    assert refused.summary()["shared quota unavailable"] == "yes"
+
+
+@pytest.mark.parametrize("refusal", ["WRONGPASS", "NOAUTH", "NOPERM"])
+@pytest.mark.parametrize("command", ["get", "get-many"])
+async def test_credentials_redis_refuses_are_status_2_before_anything_is_fetched(
+    own_redis_server: RedisServer, refusal: str, command: str, tmp_path: Path
+) -> None:
+    server = own_redis_server
+    wrong = "pw-WRONG-distinctive-77"
+    acl = ("ACL", "SETUSER", "elsewhere", "on", f">{wrong}", "~elsewhere:*", "+@all")
+    assert _command(server.host, server.port, *acl) == b"+OK"
+    assert _command(server.host, server.port, "CONFIG", "SET", "requirepass", PASSWORD) == b"+OK"
+    url = {
+        "WRONGPASS": with_password(server.url, wrong),
+        "NOAUTH": server.url,
+        "NOPERM": server.url.replace("redis://", f"redis://elsewhere:{wrong}@"),
+    }[refusal]
+    output = tmp_path / "tickets.jsonl"
+    output.write_text("kept\n")
+    async with FakeIntercom(token=TOKEN, tickets=10, parts=1) as fake:
+        args = ["get", "1"] if command == "get" else ["get-many", "-o", str(output), *ids(1, 10)]
+        result = await run("--base-url", fake.base_url, *args, "--redis-url", url, secret=wrong)
+    assert result.status == 2, result.stderr
+    assert result.stdout == ""
+    [line] = result.stderr_lines
+    assert line.startswith(f"error: Redis at --redis-url {server.url} refused the credentials")
+    assert "check the user and password in the URL, and the user's ACL permissions" in line
+    assert PASSWORD not in line
+    assert fake.requests == []  # nothing fetched
+    assert output.read_text() == "kept\n"  # nor the output touched
 
 
 # -- Redis is help, never a single point of failure ----------------------------------------------

@@ -184,6 +184,12 @@ async def shell_cli(redirect: str, *args: str | Path, limit: float = 25.0) -> Ru
     return run
 
 
+def connection(server: FakeIntercom, args: tuple[str, ...]) -> list[str]:
+    """The connection options for ``args``: ``--base-url``, but none for ``demo``, which
+    refuses them."""
+    return [] if args[0] == "demo" else ["--base-url", server.base_url]
+
+
 @POSIX
 @pytest.mark.parametrize(
     "args",
@@ -200,7 +206,7 @@ async def shell_cli(redirect: str, *args: str | Path, limit: float = 25.0) -> Ru
 async def test_a_closed_stdout_is_one_error_line(
     server: FakeIntercom, args: tuple[str, ...]
 ) -> None:
-    run = await shell_cli(">&-", "--base-url", server.base_url, *args)
+    run = await shell_cli(">&-", *connection(server, args), *args)
     assert (run.status, run.stdout, run.stderr) == (2, "", STDOUT_CLOSED + "\n")
     assert server.requests == []  # found out before any request
 
@@ -236,7 +242,7 @@ async def test_a_closed_stdout_is_no_matter_when_the_tickets_go_elsewhere(
 async def test_a_closed_stderr_leaves_the_exit_status_to_speak(
     server: FakeIntercom, args: tuple[str, ...], status: int, tickets: list[str]
 ) -> None:
-    run = await shell_cli("2>&-", "--base-url", server.base_url, *args)
+    run = await shell_cli("2>&-", *connection(server, args), *args)
     assert run.status == status
     assert run.stderr == ""
     assert [json.loads(line)["id"] for line in run.stdout_lines] == tickets  # nothing else

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import os
 import pickle
+import shutil
+import subprocess
+import sys
+import threading
 import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -19,6 +28,7 @@ from intercom_async import (
     ErrorDetail,
     IntercomClient,
     IntercomError,
+    InvalidTicketIdError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -27,6 +37,7 @@ from intercom_async import (
     ServerError,
     TransportError,
 )
+from intercom_async.testing import FakeIntercom
 
 from .conftest import (
     TOKEN,
@@ -511,3 +522,151 @@ def test_error_messages_are_one_line() -> None:
     assert str(TransportError("Bad status line:\n  Expected HTTP/", path="/t/1")) == (
         "GET /t/1: Bad status line: Expected HTTP/"
     )
+
+
+async def test_an_overlong_id_is_refused_before_anything_is_sent(
+    server: ScriptedServer, client: IntercomClient
+) -> None:
+    with pytest.raises(InvalidTicketIdError) as info:
+        await client.tickets.get("1" * 100_000)
+    assert len(str(info.value)) < 300
+    assert server.count() == 0
+    assert client.stats.requests == 0
+
+
+async def test_the_longest_id_is_quoted_short_in_errors_and_logs(
+    server: ScriptedServer, client: IntercomClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    longest = "ü" * 255  # 1,530 characters once percent-encoded
+    server.script(error_answer(503, "busy"), error_answer(404, "not_found", "Ticket Not Found"))
+    with (
+        caplog.at_level(logging.WARNING, logger="intercom_async"),
+        pytest.raises(NotFoundError) as info,
+    ):
+        await client.tickets.get(longest)
+    assert server.seen[-1].ticket_id == longest  # sent whole
+    assert info.value.path == "/tickets/" + "%C3%BC" * 255
+    assert len(str(info.value)) < 300
+    assert str(info.value).startswith("GET /tickets/%C3%BC")
+    [record] = caplog.records
+    assert len(record.getMessage()) < 300
+    assert record.getMessage().startswith("GET /tickets/%C3%BC%C3%BC")
+
+
+# -- closing from another event loop (issue 16, defect 11) -------------------------------------
+
+
+def _leaks(close: Callable[[IntercomClient], None]) -> list[str]:
+    """Use a client on one event loop, have ``close`` close it from another, and return the
+    ResourceWarnings (unclosed sockets and transports) left once it is collected."""
+    with FakeIntercom(token=TOKEN, tickets=3) as fake:
+        client = fake.client(token=TOKEN)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            close(client)
+            assert client.closed
+            del client
+            gc.collect()
+            gc.collect()
+    return [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+async def _fetch(client: IntercomClient) -> None:
+    assert (await client.tickets.get("1")).id == "1"
+
+
+def test_closing_after_its_event_loop_ended_leaks_no_socket() -> None:
+    def close(client: IntercomClient) -> None:
+        asyncio.run(_fetch(client))  # its loop is closed at the end of it
+        asyncio.run(client.aclose())
+
+    assert _leaks(close) == []
+
+
+def test_closing_from_another_thread_closes_on_the_client_s_own_loop() -> None:
+    def close(client: IntercomClient) -> None:
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever)
+        thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(_fetch(client), loop).result(5)
+            asyncio.run(client.aclose())  # this thread's loop, while the client's runs on
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+
+    assert _leaks(close) == []
+
+
+def test_closing_while_its_event_loop_is_idle() -> None:
+    def close(client: IntercomClient) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(_fetch(client))
+            asyncio.run(client.aclose())  # the client's loop is neither running nor closed
+        finally:
+            loop.close()
+
+    assert _leaks(close) == []
+
+
+_TLS_CLOSE = """
+import asyncio, gc, ssl, sys, threading, warnings
+from aiohttp import web
+from intercom_async import IntercomClient
+from intercom_async.testing import FakeIntercom
+
+cert, key = sys.argv[1:3]
+fake = FakeIntercom(token="t", tickets=3)
+loop = asyncio.new_event_loop()
+context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+context.load_cert_chain(cert, key)
+
+async def serve():
+    runner = web.AppRunner(fake.app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
+    return runner.addresses[0][1]
+
+port = loop.run_until_complete(serve())
+threading.Thread(target=loop.run_forever, daemon=True).start()
+client = IntercomClient("t", base_url=f"https://127.0.0.1:{port}")
+
+async def fetch():
+    assert (await client.tickets.get("1")).id == "1"
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    asyncio.run(fetch())
+    asyncio.run(client.aclose())
+    del client
+    gc.collect()
+print([str(w.message) for w in caught if issubclass(w.category, ResourceWarning)])
+"""
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a certificate")
+def test_closing_after_its_event_loop_ended_leaks_no_tls_socket(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(  # noqa: S603 - a fixed binary and arguments
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    # aiohttp makes its TLS context when imported: the certificate is trusted from the start.
+    env = {**os.environ, "SSL_CERT_FILE": str(cert)}
+    run = subprocess.run(  # noqa: S603 - this Python and the test's own script
+        [sys.executable, "-c", _TLS_CLOSE, str(cert), str(key)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]", run.stdout

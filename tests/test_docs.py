@@ -1,4 +1,6 @@
-"""The documentation's examples, run: every ```python block of ``docs/*.md``.
+"""The documentation's examples, run: every ```python block of ``docs/*.md`` and of
+``README.md``. Each must run as pasted: besides running it, every block (those only compiled
+too) is checked to define or import every name it uses (``undefined_names``).
 
 A block that defines ``test_*`` functions is a test module: it is executed, then each of its
 tests runs with the fixtures it names (``intercom_fake``, ``intercom_client`` and
@@ -27,12 +29,14 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import builtins
 import contextlib
 import inspect
 import logging
 import os
 import re
 import subprocess
+import symtable
 import sys
 import textwrap
 import threading
@@ -49,6 +53,7 @@ from intercom_async._protocol import REGIONS
 from intercom_async.testing import FakeIntercom
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+README = DOCS.parent / "README.md"
 NO_TEST = "<!-- no-test -->"
 PYTEST = "<!-- pytest -->"
 NEEDS = re.compile(r"<!-- needs (?P<package>[\w.]+) -->")
@@ -112,7 +117,8 @@ def extract(path: Path) -> list[Block]:
 
 
 def all_blocks() -> list[Block]:
-    return [block for page in sorted(DOCS.glob("*.md")) for block in extract(page)]
+    pages = [*sorted(DOCS.glob("*.md")), README]
+    return [block for page in pages for block in extract(page)]
 
 
 BLOCKS = all_blocks()
@@ -128,6 +134,26 @@ def compile_block(block: Block) -> CodeType:
         dont_inherit=True,
     )
     return code
+
+
+def undefined_names(source: str) -> list[str]:
+    """The names ``source`` uses as globals (at its top level or in its functions) that it
+    neither assigns, defines nor imports at its top level, and that are no builtins: what
+    fails with a ``NameError`` when the block is pasted alone (``store``, a forgotten
+    import). ``await`` at the top level is allowed, as the pages say."""
+    top = symtable.symtable(source, "<block>", "exec")
+    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    tables, used = [top], set()
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        for symbol in table.get_symbols():
+            if symbol.is_declared_global() and symbol.is_assigned():
+                bound.add(symbol.get_name())  # `global x; x = ...` in a function
+            if symbol.is_referenced() and (table is top or symbol.is_global()):
+                used.add(symbol.get_name())
+    known = bound | set(dir(builtins)) | {"__file__"}
+    return sorted(used - known)
 
 
 def defined_tests(block: Block) -> list[str]:
@@ -201,6 +227,7 @@ def fake_intercom(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeIntercom]:
             for region in list(REGIONS):
                 monkeypatch.setitem(REGIONS, region, fake.base_url)
             monkeypatch.setenv("INTERCOM_ACCESS_TOKEN", FAKE_TOKEN)
+            monkeypatch.delenv("INTERCOM_BASE_URL", raising=False)  # the regions are the fake
             yield fake
         finally:
             asyncio.run_coroutine_threadsafe(fake.close(), loop).result(timeout=10)
@@ -263,10 +290,42 @@ def test_skipped_example_compiles(block: Block) -> None:
     compile_block(block)
 
 
+@pytest.mark.parametrize("block", BLOCKS, ids=lambda b: b.id)
+def test_example_defines_every_name_it_uses(block: Block) -> None:
+    assert undefined_names(block.source) == [], f"{block.id} would fail when pasted alone"
+
+
 def test_the_pages_have_examples() -> None:
     pages = {block.path.name for block in BLOCKS if not block.skip}
     assert {"index.md", "quickstart.md", "usage.md", "bulk.md", "errors.md"} <= pages
     assert {"rate-limits.md", "testing.md", "shared-quota.md", "web-apps.md"} <= pages
+    assert "README.md" in pages
+
+
+def test_names_a_pasted_block_lacks_are_found() -> None:
+    source = textwrap.dedent(
+        """\
+        import asyncio
+        from intercom_async import NotFoundError
+
+        async with IntercomClient() as client:
+            async for result in client.tickets.get_many(ticket_ids):
+                store(result.ticket) if result.ok else log_failure(result.id, result.error)
+
+
+        def handler(error: NotFoundError) -> None:
+            global last
+            last = error
+            print(last, asyncio, undefined_in_a_function)
+        """
+    )
+    assert undefined_names(source) == [
+        "IntercomClient",
+        "log_failure",
+        "store",
+        "ticket_ids",
+        "undefined_in_a_function",
+    ]
 
 
 # -- the harness itself: a failing example must fail ---------------------------------------

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
+import inspect
 import json
+import os
 import re
 import sys
 import time
@@ -478,3 +481,106 @@ def test_plugin_defines_nothing_without_pytest_asyncio(monkeypatch: pytest.Monke
     spec.loader.exec_module(module)
     assert not hasattr(module, "intercom_fake")
     assert not hasattr(module, "intercom_client")
+
+
+# -- memory over a long run (issue 16, defect 12) ---------------------------------------------
+
+
+def _resident() -> int:
+    """This process's resident memory, in bytes (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+async def test_generated_tickets_are_not_all_kept() -> None:
+    """150 distinct 300 kB tickets served: 45 MB if every body were kept, 8 MB here."""
+    ids = [str(n) for n in range(1, 151)]
+    async with (
+        FakeIntercom(token=TOKEN, tickets=1000, parts=600) as fake,
+        aiohttp.ClientSession(headers=AUTH) as session,
+    ):
+        await get(session, f"{fake.base_url}/tickets/1000")  # warm up
+        gc.collect()
+        before = _resident()
+        for start in range(0, len(ids), 10):
+            batch = ids[start : start + 10]
+            answers = await asyncio.gather(
+                *(get(session, f"{fake.base_url}/tickets/{i}") for i in batch)
+            )
+            assert {status for status, _, _ in answers} == {200}
+            del answers
+        gc.collect()
+        grown = _resident() - before
+        # Served again, a body is the same: regenerating it is deterministic.
+        status, _, body = await get(session, f"{fake.base_url}/tickets/1")
+    assert status == 200
+    assert json.loads(body) == generate_ticket("1", parts=600)
+    assert grown < 24 * 1024 * 1024, f"grew by {grown / 2**20:.1f} MiB for 150 tickets"
+
+
+async def test_the_request_log_keeps_the_latest_requests(session: aiohttp.ClientSession) -> None:
+    async with FakeIntercom(token=TOKEN, tickets=9, request_log_size=3) as fake:
+        for n in range(1, 9):
+            await get(session, f"{fake.base_url}/tickets/{n}", AUTH)
+        assert [r.ticket_id for r in fake.requests] == ["6", "7", "8"]
+        assert repr(fake).endswith("requests=8>")  # every request counts, kept or not
+        fake.clear_requests()
+        await get(session, f"{fake.base_url}/tickets/9", AUTH)
+        assert [r.ticket_id for r in fake.requests] == ["9"]
+
+
+def test_the_request_log_is_bounded_by_default() -> None:
+    default = inspect.signature(FakeIntercom).parameters["request_log_size"].default
+    assert default == 10_000
+    with pytest.raises(ValueError, match="request_log_size"):
+        FakeIntercom(request_log_size=0)
+    assert FakeIntercom(request_log_size=None) is not None  # unbounded, when asked for
+
+
+# -- the route table (issue 17) ---------------------------------------------------------------
+
+
+async def test_a_method_the_route_does_not_take(
+    fake: FakeIntercom, session: aiohttp.ClientSession
+) -> None:
+    async with session.post(f"{fake.base_url}/tickets/1", headers=AUTH) as response:
+        assert response.status == 404
+        body = await response.read()
+    assert error_list(body)["errors"] == [{"code": "not_found", "message": "Resource Not Found"}]
+    status, _, body = await get(session, f"{fake.base_url}/tickets/search", AUTH)
+    assert status == 404  # GET /tickets/search asks for the ticket "search"
+    assert error_list(body)["errors"] == [{"code": "not_found", "message": "Ticket Not Found"}]
+    assert [(r.method, r.route, r.ticket_id, r.body) for r in fake.requests] == [
+        ("POST", None, None, ""),
+        ("GET", "GET /tickets/{id}", "search", ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "state"),
+    [(None, "str"), ("2.9", "str"), ("2.10", "str"), ("2.12", "dict"), ("2.16", "dict")],
+)
+async def test_tickets_take_the_shape_of_the_version_asked_for(
+    fake: FakeIntercom, session: aiohttp.ClientSession, version: str | None, state: str
+) -> None:
+    headers = AUTH if version is None else {**AUTH, "Intercom-Version": version}
+    _, _, body = await get(session, f"{fake.base_url}/tickets/4", headers)
+    data = json.loads(body)
+    assert data == generate_ticket("4", version=version)
+    assert type(data["ticket_state"]).__name__ == state
+    newer = version not in (None, "2.9")
+    assert ("open" in data) is newer
+    assert ("category" in data["ticket_type"]) is newer
+    assert isinstance(data["admin_assignee_id"], int) is (version == "2.16")
+
+
+async def test_added_tickets_are_sent_as_given_in_every_version(
+    fake: FakeIntercom, session: aiohttp.ClientSession
+) -> None:
+    fake.add_ticket({"id": "x", "type": "ticket"})
+    for version in ("2.9", "2.16"):
+        _, _, body = await get(
+            session, f"{fake.base_url}/tickets/x", {**AUTH, "Intercom-Version": version}
+        )
+        assert json.loads(body) == {"id": "x", "type": "ticket"}

@@ -10,7 +10,7 @@ import asyncio
 import json
 import pickle
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -28,10 +28,20 @@ from intercom_async import (
     ServerError,
     TransportError,
 )
+from intercom_async.redis import RedisQuota
 from intercom_async.testing import FakeIntercom, Fault
 
 # A call bounded by max_delay ends within this much past it (timer and task switches).
 SLACK = 0.25
+
+
+@pytest.fixture(params=["local", "redis"])
+def quota(request: pytest.FixtureRequest) -> Callable[[], RedisQuota | None]:
+    """What paces the client: its own pacer, or a ``RedisQuota`` on a real redis-server."""
+    if request.param == "local":
+        return lambda: None
+    url = request.getfixturevalue("redis_url")
+    return lambda: RedisQuota(url, app="views")
 
 
 @pytest.fixture
@@ -44,6 +54,8 @@ def idle(client: IntercomClient) -> None:
     """Nothing of the client is held: no turn in flight or queued, every pool slot free."""
     assert client._pacer.in_flight == 0
     assert client._pacer.queued == 0
+    assert not getattr(client._quota, "_waiting", ())  # nor by a shared quota
+    assert not getattr(client._quota, "_asks", {})
     if client._slots is not None:
         assert not client._slots.locked()
 
@@ -204,15 +216,73 @@ async def test_max_delay_bounds_the_wait_for_a_turn_under_the_local_cap(
         idle(client)
 
 
-async def test_a_views_max_delay_fails_at_once_on_a_spent_window() -> None:
-    async with FakeIntercom(tickets=5, rate_limit=1, window=5.0) as fake, fake.client() as client:
+async def test_a_views_max_delay_fails_at_once_on_a_spent_window(
+    quota: Callable[[], RedisQuota | None],
+) -> None:
+    async with (
+        FakeIntercom(tickets=5, rate_limit=1, window=5.0) as fake,
+        fake.client(quota=quota()) as client,
+    ):
         quick = client.with_options(retry=RetryPolicy(max_delay=1.0))  # the client's is 60 s
         await client.tickets.get("1")  # the window's one request
         elapsed, error = await timed(quick.tickets.get("2"))
         assert isinstance(error, RateLimitError)
-        assert "nothing was sent" in str(error)
-        assert elapsed < 0.2
+        assert "max_delay of 1s; nothing was sent" in str(error)
+        assert elapsed < 0.3
         assert len(fake.requests) == 1
+        idle(client)
+
+
+async def test_a_no_wait_view_of_a_waiting_client_is_never_held(
+    quota: Callable[[], RedisQuota | None],
+) -> None:
+    async with (
+        FakeIntercom(tickets=5, rate_limit=1, window=5.0) as fake,
+        fake.client(quota=quota()) as client,
+    ):
+        hasty = client.with_options(retry=RetryPolicy.no_wait(max_attempts=2))
+        await client.tickets.get("1")  # the window's one request
+        elapsed, error = await timed(hasty.tickets.get("2"))
+        assert isinstance(error, RateLimitError)  # Intercom's own 429s: sent, not held
+        assert elapsed < 0.5
+        assert [r.status for r in fake.requests] == [200, 429, 429]
+        idle(client)
+
+
+async def test_a_waiting_view_of_a_no_wait_client_is_paced(
+    quota: Callable[[], RedisQuota | None],
+) -> None:
+    async with FakeIntercom(tickets=10, rate_limit=2, window=0.4) as fake:
+        async with fake.client(retry=RetryPolicy.no_wait(), quota=quota()) as client:
+            patient = client.with_options(retry=RetryPolicy())
+            for n in range(1, 7):
+                assert (await patient.tickets.get(str(n))).id == str(n)
+            assert client.stats.rate_limit_waits >= 2
+        assert [r.status for r in fake.requests] == [200] * 6  # no 429: it waited its turns
+
+
+async def test_behind_a_patient_call_a_view_in_a_hurry_fails_at_once_and_one_that_may_not_wait_goes(
+    quota: Callable[[], RedisQuota | None],
+) -> None:
+    async with (
+        FakeIntercom(tickets=5, rate_limit=1, window=2.0) as fake,
+        fake.client(quota=quota()) as client,
+    ):
+        await client.tickets.get("1")  # the window's one request
+        patient = asyncio.create_task(client.tickets.get("2"))  # waits for the next window
+        await asyncio.sleep(0.2)
+        quick = client.with_options(retry=RetryPolicy(max_delay=1.0))
+        elapsed, error = await timed(quick.tickets.get("3"))
+        assert isinstance(error, RateLimitError)
+        assert "max_delay of 1s; nothing was sent" in str(error)
+        assert elapsed < 0.3
+        hasty = client.with_options(retry=RetryPolicy.no_wait(max_attempts=1))
+        elapsed, error = await timed(hasty.tickets.get("4"))
+        assert isinstance(error, RateLimitError) and "nothing was sent" not in str(error)
+        assert elapsed < 0.3
+        assert [r.ticket_id for r in fake.requests] == ["1", "4"]
+        assert not patient.done()
+        assert (await patient).id == "2"
         idle(client)
 
 

@@ -11,10 +11,13 @@ import time
 from email.utils import formatdate
 
 import pytest
+from aiohttp import web
 
-from intercom_async import ClientClosedError, RateLimitError
+from intercom_async import ClientClosedError, IntercomClient, RateLimitError
 from intercom_async._pacer import Pacer
 from intercom_async._ratelimit import Turn
+
+from .conftest import TOKEN, ScriptedServer, ticket_answer
 
 
 def window(limit: int, remaining: int, reset: float) -> dict[str, str]:
@@ -133,23 +136,39 @@ async def test_close_fails_every_waiter_at_once() -> None:
 
 
 async def test_a_window_that_resets_too_far_ahead_fails_at_once() -> None:
-    pacer = Pacer(max_wait=5.0)
+    pacer = Pacer()
     await spend(pacer, 3600)
     with pytest.raises(RateLimitError, match="nothing was sent") as info:
-        await asyncio.wait_for(pacer.acquire(), 1)
+        await asyncio.wait_for(pacer.acquire(5.0), 1)
     assert info.value.status == 429
     assert pacer.queued == 0
     assert pacer.in_flight == 0
 
 
 async def test_without_waiting_nothing_is_held() -> None:
-    pacer = Pacer(max_requests_per_second=1, wait=False)
+    pacer = Pacer(max_requests_per_second=1)
     await spend(pacer, 30)
     started = time.monotonic()
     for _ in range(5):
-        await pacer.acquire()
+        await pacer.acquire(1.0, wait=False)
     assert time.monotonic() - started < 0.05
     assert pacer.last is not None and pacer.last.remaining == 0
+    assert (pacer.in_flight, pacer.waits) == (5, 0)
+
+
+async def test_each_request_brings_its_own_wait_flag_and_max_wait() -> None:
+    pacer = Pacer()
+    reset = await spend(pacer, 0.3)
+    held = asyncio.create_task(pacer.acquire(5.0))  # a patient one waits in the queue
+    await asyncio.sleep(0.02)
+    assert (held.done(), pacer.queued) == (False, 1)
+    went = await pacer.acquire(5.0, wait=False)  # one that may not wait goes past it at once
+    assert went.sent < reset
+    with pytest.raises(RateLimitError) as info:
+        await pacer.acquire(0.1)  # one in a hurry fails at once, however far back in the queue
+    assert info.value.reason.endswith("max_delay of 0.1s; nothing was sent)")
+    assert (held.done(), pacer.queued) == (False, 1)
+    assert (await asyncio.wait_for(held, 1)).sent >= reset
 
 
 async def test_a_429_holds_for_retry_after_even_past_its_reset() -> None:
@@ -191,10 +210,10 @@ def test_the_local_cap_must_be_a_positive_finite_number(rate: object) -> None:
 
 async def test_a_wait_of_exactly_max_wait_is_waited() -> None:
     now = 1_700_000_000.0
-    pacer = Pacer(max_wait=5.0, clock=lambda: now)
+    pacer = Pacer(clock=lambda: now)
     turn = await pacer.acquire()
     pacer.answered(turn, 200, window(10, 0, now + 5.0))
-    waiting = asyncio.create_task(pacer.acquire())
+    waiting = asyncio.create_task(pacer.acquire(5.0))
     await asyncio.sleep(0.02)
     assert not waiting.done()  # held, not refused
     waiting.cancel()
@@ -204,17 +223,22 @@ async def test_a_wait_of_exactly_max_wait_is_waited() -> None:
 
 async def test_too_long_a_wait_says_how_long_and_what_the_window_said() -> None:
     now = 1_700_000_000.0
-    pacer = Pacer(max_wait=5.0, clock=lambda: now)
+    pacer = Pacer(clock=lambda: now)
     turn = await pacer.acquire()
-    pacer.answered(turn, 200, window(10, 0, now + 3600))
+    pacer.answered(turn, 200, window(10, 0, now + 60))
     with pytest.raises(
-        RateLimitError, match=r"spent for 3600s more, past .* max_delay of 5s"
+        RateLimitError, match=r"spent for 60s more, past .* max_delay of 5s"
     ) as info:
-        await pacer.acquire()
+        await pacer.acquire(5.0)
     assert dict(info.value.headers) == {
         "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": f"{now + 3600:.3f}",
+        "X-RateLimit-Reset": f"{now + 60:.3f}",
     }
+    turn = await pacer.acquire(wait=False)
+    pacer.answered(turn, 200, window(10, 0, now + 3600))  # a newer window, an hour long?
+    with pytest.raises(RateLimitError, match=r"spent for 300s more") as info:  # as far as any
+        await pacer.acquire(5.0)
+    assert info.value.headers["X-RateLimit-Reset"] == f"{now + 300:.3f}"
 
 
 async def test_a_request_held_by_the_window_only_at_the_head_is_counted_once() -> None:
@@ -267,3 +291,30 @@ def test_a_request_the_window_allows_goes_without_yielding() -> None:
             next(step)
         assert isinstance(done.value.value, Turn)
     assert pacer.in_flight == 3
+
+
+async def test_one_stale_reset_does_not_lock_the_client_out(server: ScriptedServer) -> None:
+    # A real server that allows 3 requests per half-second window; its third answer is a
+    # replayed one, whose window ended five minutes ago. It must not hold (or fail) the rest.
+    reset, left, answers = 0.0, 0, 0
+
+    async def windowed(request: web.Request) -> web.StreamResponse:
+        nonlocal reset, left, answers
+        now = time.time()
+        if now >= reset:
+            reset, left = now + 0.5, 3
+        answers += 1
+        if not left:
+            return web.json_response({"type": "error.list"}, status=429)
+        left -= 1
+        said = now - 300 if answers == 3 else reset
+        headers = {**window(3, left, said), "Date": formatdate(now, usegmt=True)}
+        return await ticket_answer(headers=headers)(request)
+
+    server.script(windowed)
+    async with IntercomClient(TOKEN, base_url=server.base_url) as client:
+        for n in range(1, 11):
+            assert (await asyncio.wait_for(client.tickets.get(str(n)), 3)).id == str(n)
+        assert abs(client._pacer.window.clock.offset) < 1.0
+        assert client.stats.rate_limit_waits >= 2
+    assert server.count() == 10  # not one 429

@@ -22,8 +22,10 @@ from intercom_async import (
     ResponseDecodeError,
     ServerError,
     Ticket,
+    TransportError,
 )
 from intercom_async._protocol import (
+    MAX_SERVER_WAIT,
     USER_AGENT,
     api_error,
     build_headers,
@@ -162,6 +164,34 @@ def test_retry_after_prefers_retry_after_then_reset() -> None:
     assert retry_after_seconds({"Retry-After": date}, now) == pytest.approx(7.0)
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("31536000", MAX_SERVER_WAIT),  # a year
+        ("1e15", MAX_SERVER_WAIT),
+        ("300.5", MAX_SERVER_WAIT),
+        ("300", 300.0),
+        ("299.5", 299.5),
+    ],
+)
+def test_no_server_may_ask_for_a_wait_past_the_cap(value: str, expected: float) -> None:
+    now = 1_000_000.0
+    assert MAX_SERVER_WAIT == 300.0
+    assert retry_after({"Retry-After": value}, now) == expected
+    assert retry_after_seconds({"Retry-After": value}, now) == expected
+    in_a_year = format_datetime(datetime.fromtimestamp(now + 31536000, UTC), usegmt=True)
+    assert retry_after({"Retry-After": in_a_year}, now) == MAX_SERVER_WAIT
+
+
+@pytest.mark.parametrize(
+    ("reset", "expected"), [(86_400.0, MAX_SERVER_WAIT), (300.5, MAX_SERVER_WAIT), (299.0, 299.0)]
+)
+def test_a_reset_far_away_asks_for_no_more_than_the_cap(reset: float, expected: float) -> None:
+    now = 1_000_000.0
+    headers = {"X-RateLimit-Reset": str(now + reset)}
+    assert retry_after_seconds(headers, now) == expected
+
+
 def body(name: str) -> bytes:
     return json.dumps(load(name)).encode()
 
@@ -260,7 +290,8 @@ def test_a_skewed_server_clock_is_allowed_for_in_waits() -> None:
     }
     assert 4.0 <= retry_after_seconds(headers, now) <= 5.0  # type: ignore[operator]
     headers["Date"] = format_datetime(datetime.fromtimestamp(now + 1, UTC), usegmt=True)
-    assert retry_after_seconds(headers, now) == 3605.0  # within tolerance: our clock is used
+    # Within tolerance our clock is used: an hour away, which no server may ask for.
+    assert retry_after_seconds(headers, now) == MAX_SERVER_WAIT
 
 
 def test_a_retry_after_date_is_read_on_the_server_s_clock() -> None:
@@ -327,7 +358,7 @@ def test_no_header_value_raises_anything(headers: dict[str, str]) -> None:
     now = 1_700_000_000.0
     RateLimit.from_headers(headers)
     for wait in (retry_after(headers, now), retry_after_seconds(headers, now)):
-        assert wait is None or (wait >= 0 and math.isfinite(wait))
+        assert wait is None or 0 <= wait <= MAX_SERVER_WAIT
     clock_skew(headers, now)
     clock = ServerClock()
     clock.answered(headers, None, now, now)
@@ -439,3 +470,81 @@ def test_a_date_without_a_zone_is_utc_wherever_we_are(monkeypatch: pytest.Monkey
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+# -- the length of an id (issue 16, defect 9) -------------------------------------------------
+
+
+def test_an_id_of_255_characters_is_sent_and_one_of_256_is_refused() -> None:
+    assert ticket_path("7" * 255) == "/tickets/" + "7" * 255
+    assert ticket_path("ü" * 255) == "/tickets/" + "%C3%BC" * 255  # characters, not bytes
+    with pytest.raises(InvalidTicketIdError) as info:
+        ticket_path("7" * 256)
+    assert str(info.value) == (
+        f"ticket id is 256 characters long, past the 255 an id may have: {'7' * 40!r}..."
+    )
+
+
+def test_a_huge_id_is_refused_in_a_short_message() -> None:
+    with pytest.raises(InvalidTicketIdError) as info:
+        ticket_path("1" * 100_000)
+    assert len(str(info.value)) < 300
+    assert "100000 characters" in str(info.value)
+    assert len(str(info.value.to_dict())) < 400
+    with pytest.raises(InvalidTicketIdError) as info:
+        ticket_path("\U000e0001" * 300)  # each quoted as 10 characters
+    assert len(str(info.value)) < 300
+
+
+@pytest.mark.parametrize(
+    ("ticket_id", "ok"),
+    [
+        (10**255 - 1, True),  # 255 digits
+        (10**255, False),  # 256 digits
+        (-(10**254) + 1, True),  # a sign and 254 digits
+        (-(10**254), False),  # a sign and 255 digits
+        (10**5000, False),  # past what str() of an int may show
+    ],
+    ids=["255 digits", "256 digits", "255 with the sign", "256 with the sign", "5001 digits"],
+)
+def test_an_int_id_is_held_to_the_same_length(ticket_id: int, ok: bool) -> None:
+    if ok:
+        assert ticket_path(ticket_id) == f"/tickets/{ticket_id}"
+        return
+    with pytest.raises(InvalidTicketIdError) as info:
+        ticket_path(ticket_id)
+    assert str(info.value) == "ticket id is an int of more than 255 characters"
+
+
+def test_errors_quote_a_long_path_cut_short() -> None:
+    path = "/tickets/" + "%C3%BC" * 255  # the longest path an id can make: 1,539 characters
+    error = decipher_error(404, path)
+    message = str(error)
+    assert len(message) < 300
+    assert message == f"GET {path[:64]}...: HTTP 404 Not Found: not_found: Ticket Not Found"
+    assert error.path == path  # the attribute keeps it whole
+    assert error.to_dict()["message"] == message
+    transport = TransportError("timed out", path=path)
+    assert str(transport) == f"GET {path[:64]}...: timed out"
+    assert transport.path == path
+
+
+def test_an_answer_cannot_make_an_error_message_long() -> None:
+    body = {
+        "type": "error.list",
+        "request_id": "r" * 5_000,
+        "errors": [{"code": "c" * 5_000, "message": "m" * 5_000, "field": "f" * 5_000}] * 50,
+    }
+    error = api_error(400, JSON, json.dumps(body).encode(), reason="R" * 5_000, path="/tickets/1")
+    assert len(str(error)) < 300
+    assert str(error).startswith("GET /tickets/1: HTTP 400 RRRR")
+    decode = ResponseDecodeError("x" * 5_000, status=200, json_path="$." + "k" * 5_000)
+    assert len(str(decode)) < 300
+    assert len(str(TransportError("InvalidURL: " + "u" * 5_000, path="/tickets/1"))) < 300
+
+
+def decipher_error(status: int, path: str) -> ApiError:
+    body = {"type": "error.list", "errors": [{"code": "not_found", "message": "Ticket Not Found"}]}
+    with pytest.raises(ApiError) as info:
+        decipher_ticket(status, JSON, json.dumps(body).encode(), reason="Not Found", path=path)
+    return info.value

@@ -17,6 +17,7 @@ from intercom_async import (
     ServerError,
     TransportError,
 )
+from intercom_async._protocol import MAX_SERVER_WAIT
 from intercom_async._retry import RETRYABLE_STATUSES, is_retryable, retry_after_failure
 
 
@@ -97,6 +98,14 @@ def test_what_the_server_asks_for_replaces_the_backoff() -> None:
     assert policy.wait_after(api_error(429, Retry_After="0"), 1) == 0.5
     assert policy.wait_after(api_error(429, X_RateLimit_Reset="1000"), 3) == 2.0
     assert policy.wait_after(TransportError("reset"), 2) == 1.0
+
+
+def test_what_the_server_asks_for_is_capped() -> None:
+    policy = RetryPolicy(initial_backoff=0.5, jitter=False)
+    a_day = str(int(time.time()) + 86_400)
+    assert policy.wait_after(api_error(429, Retry_After="31536000"), 1) == MAX_SERVER_WAIT
+    assert policy.wait_after(api_error(503, Retry_After="1e15"), 1) == MAX_SERVER_WAIT
+    assert policy.wait_after(api_error(429, X_RateLimit_Reset=a_day), 1) == MAX_SERVER_WAIT
 
 
 @pytest.mark.parametrize("status", sorted(RETRYABLE_STATUSES))

@@ -7,6 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
+from intercom_async._protocol import MAX_SERVER_WAIT
 from intercom_async._ratelimit import NO_WORD_HOLD, Turn, Window
 
 T = 1_700_000_000.0  # our clock, a whole second
@@ -350,3 +351,62 @@ def test_a_retry_after_date_holds_until_then() -> None:
     [first] = taken(window, 1)
     answer(window, first, 429, {"Retry-After": formatdate(T + 30, usegmt=True)}, T + 1)
     assert window.ready_at(T + 2) == T + 30
+
+
+# -- answers not to be believed ------------------------------------------------------------------
+
+
+def test_a_reset_a_day_away_holds_no_longer_than_the_cap() -> None:
+    window = Window()
+    [first] = taken(window, 1)
+    answer(window, first, 200, dated(T, **limits(10, 0, T + 86_400)), T + 0.5)
+    assert window.end == T + 0.5 + MAX_SERVER_WAIT
+    assert window.ready_at(T + 1) == T + 0.5 + MAX_SERVER_WAIT
+    assert window.last is not None and window.last.reset == T + 86_400  # as the server said
+
+
+def test_a_reset_a_day_away_is_capped_on_the_server_s_clock() -> None:
+    window = Window()
+    [first] = taken(window, 1)
+    server = T + 3600  # an hour ahead of ours
+    answer(window, first, 200, dated(server, **limits(10, 0, server + 86_400)), T + 0.5)
+    assert window.ready_at(T + 1) == pytest.approx(T + 0.5 + MAX_SERVER_WAIT)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "1e15"},
+        {"Retry-After": "31536000", **limits(10, 0, T + 5)},
+        limits(10, 0, T + 86_400),
+    ],
+)
+def test_a_429_holds_no_longer_than_the_cap(headers: dict[str, str]) -> None:
+    window = Window()
+    [first] = taken(window, 1)
+    answer(window, first, 429, headers, T + 1)
+    assert window.ready_at(T + 2) == T + 1 + MAX_SERVER_WAIT
+
+
+def test_a_server_that_always_says_a_day_teaches_the_clock_nothing() -> None:
+    window = Window()
+    for n in range(4):
+        now = T + n
+        [turn] = taken(window, 1, now)
+        answer(window, turn, 200, dated(now, **limits(10, 5, T + 86_400)), now + 0.1)
+        assert window.clock.offset == 0.0
+        assert window.end == now + 0.1 + MAX_SERVER_WAIT
+    assert window.budget == 5
+
+
+def test_one_stale_answer_neither_moves_the_clock_nor_holds_the_window() -> None:
+    window = Window()
+    turns = taken(window, 2)
+    answer(window, turns[0], 200, dated(T, **limits(10, 8, T + 10)), T + 0.2)  # in step
+    assert window.budget == 7
+    # A replayed (or cached) answer: its window ended five minutes ago.
+    answer(window, turns[1], 200, dated(T, **limits(10, 9, T - 290)), T + 0.3)
+    assert window.clock.offset == 0.0
+    assert (window.end, window.budget) == (T + 10, 7)
+    taken(window, 7, T + 0.4)
+    assert window.ready_at(T + 0.5) == T + 10  # not five minutes later

@@ -3,9 +3,10 @@ entry point, which checks for click and rich (the ``cli`` extra; without them it
 install and returns 2), runs the commands of ``commands`` and turns how they ended into the
 exit status: 0 success; 1 a failure (a server or transport error, some tickets not fetched); 2
 bad usage or input; 3 ticket not found; 4 authentication or permission refused; 130 interrupted
-(Ctrl-C). A closed stdout or stderr is dealt with by ``streams``. click and rich are
-imported only once ``main()`` runs, so the SDK never needs them, and the access token is never
-printed.
+(Ctrl-C); 141 the reader of stdout closed it (``| head -1``), quietly, as a process that
+SIGPIPE ends. A stdout or stderr closed from the start is dealt with by ``streams``. click and
+rich are imported only once ``main()`` runs, so the SDK never needs them, and the access token
+is never printed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ import sys
 from collections.abc import Sequence
 
 from .commands import build_cli
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageProblem, say
+from .common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_OUTPUT_CLOSED,
+    EXIT_USAGE,
+    PROG,
+    UsageProblem,
+    say,
+)
 from .output import silence_stdout
 from .streams import usable_streams
 
@@ -54,7 +63,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except (click.Abort, KeyboardInterrupt):
         say("interrupted")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader's choice (`| head -1`): nothing to say
         silence_stdout()
-        return EXIT_FAILED
+        return EXIT_OUTPUT_CLOSED
     return result if isinstance(result, int) else EXIT_OK

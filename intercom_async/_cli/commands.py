@@ -14,7 +14,14 @@ from .common import PROG
 from .demo import run_demo
 from .fake import RateLimitOption, parse_rate_limit, run_fake
 from .fetch import run_get, run_get_many
-from .options import connection_options, finite, given, log_to_stderr, pass_settings
+from .options import (
+    connection_options,
+    finite,
+    given,
+    log_to_stderr,
+    pass_settings,
+    refuse_unused,
+)
 
 if TYPE_CHECKING:
     import click
@@ -48,7 +55,8 @@ def build_cli() -> click.Group:
 
     @click.group(
         context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-        epilog="The connection options work before the command or after it. "
+        epilog="The connection options work before the command or after it (demo takes only "
+        "--verbose, fake none). "
         "Exit status: 0 done; 1 failed; 2 bad usage or input; 3 not found; "
         "4 authentication or permission refused; 130 interrupted.",
     )
@@ -168,8 +176,9 @@ def build_cli() -> click.Group:
         rate limit of 1000 requests per 2 s, fails 2% of requests in ways that are retried
         (500, 502, 503, a reset, a cut body, a late answer), and is asked for 20 ids it does
         not have (404). Exit status 0 when every ticket it has was fetched. Of the connection
-        options, only --verbose applies.
+        options, only --verbose applies (before or after `demo`); the others are refused.
         """
+        refuse_unused(ctx, takes=("verbose",))
         log_to_stderr(ctx, verbose=given(ctx, "verbose"))
         return run_demo(
             tickets=tickets, concurrency=concurrency, seed=seed, output=output, progress=progress
@@ -215,7 +224,9 @@ def build_cli() -> click.Group:
         metavar="TOKEN",
         help="Accept this access token only [default: any non-empty token].",
     )
+    @click.pass_context
     def fake(
+        ctx: click.Context,
         host: str,
         port: int,
         tickets: int,
@@ -234,7 +245,10 @@ def build_cli() -> click.Group:
         \b
           intercom-async fake --port 8000 &
           INTERCOM_ACCESS_TOKEN=anything intercom-async get 1 --base-url http://127.0.0.1:8000
+
+        The connection options do not apply to it, and are refused.
         """
+        refuse_unused(ctx)
         return run_fake(
             host=host,
             port=port,

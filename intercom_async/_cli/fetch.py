@@ -30,6 +30,7 @@ from .common import (
     EXIT_INTERRUPTED,
     EXIT_NOT_FOUND,
     EXIT_OK,
+    EXIT_OUTPUT_CLOSED,
     EXIT_USAGE,
     PROG,
     UsageProblem,
@@ -37,8 +38,15 @@ from .common import (
     why,
 )
 from .ids import open_ids
-from .output import binary_stdout, failure_record, json_line, open_output, silence_stdout
-from .quota import shared_quota
+from .output import (
+    binary_stdout,
+    failure_record,
+    json_line,
+    open_output,
+    silence_stdout,
+    write_whole,
+)
+from .quota import check_credentials, shared_quota
 
 if TYPE_CHECKING:
     from .progress import LiveProgress, Tally
@@ -67,16 +75,21 @@ def run_get(settings: Settings, ticket_id: str, *, pretty: bool) -> int:
     With ``settings.redis_url``, its one request takes its turn from the shared budget."""
     if not ticket_id.strip():
         raise UsageProblem("the ticket id is empty")
-    out = binary_stdout()  # a closed stdout is an error before the request, not after
-    shared = shared_quota(settings.redis_url) if settings.redis_url else None
-    client = make_client(settings, quota=shared.quota if shared is not None else None)
-    try:
-        ticket = asyncio.run(_get_one(client, ticket_id))
-    except IntercomError as exc:
-        say(f"error: {exc}")
-        return exit_status(exc)
-    out.write(json_line(to_dict(ticket), pretty=pretty))
-    out.flush()
+    with binary_stdout() as out:  # a closed stdout is an error before the request, not after
+        shared = shared_quota(settings.redis_url) if settings.redis_url else None
+        client = make_client(settings, quota=shared.quota if shared is not None else None)
+        if shared is not None:
+            check_credentials(shared)  # refused: status 2, before the request
+        try:
+            ticket = asyncio.run(_get_one(client, ticket_id))
+        except IntercomError as exc:
+            say(f"error: {exc}")
+            return exit_status(exc)
+        try:
+            write_whole(out, json_line(to_dict(ticket), pretty=pretty))
+        except BrokenPipeError:  # the reader is gone (`| head -1`): its choice, nothing to say
+            silence_stdout()
+            return EXIT_OUTPUT_CLOSED
     return EXIT_OK
 
 
@@ -123,16 +136,20 @@ async def fetch_into(
                     tally.add_failure(result.error)
                     if report_errors:
                         say(json.dumps(failure_record(result), ensure_ascii=False))
+                    if isinstance(result.error, AuthenticationError):
+                        tally.token_refused = True  # get_many sends nothing more: stop now
+                        break
                     continue
                 try:
-                    sink.write(json_line(to_dict(result.ticket)))
-                    sink.flush()
+                    write_whole(sink, json_line(to_dict(result.ticket)))
+                except BrokenPipeError:  # the reader is gone (`| head -1`): its choice
+                    tally.output_closed = True
+                    break
                 except OSError as exc:
                     tally.output_failed = True
-                    if not isinstance(exc, BrokenPipeError):
-                        say(f"error: cannot write a ticket: {why(exc)}")
+                    say(f"error: cannot write a ticket: {why(exc)}")
                     break
-                tally.fetched += 1
+                tally.fetched += 1  # only once the line is out whole
         except asyncio.CancelledError:
             tally.interrupted = True
             task = asyncio.current_task()
@@ -158,7 +175,9 @@ def run_bulk(
     The summary goes to stderr whatever happens: done, failed, interrupted, or the ids could
     not be read (a ``UsageProblem``, raised once the summary is out), unless that happened
     before any id was dealt with: then the error line says it all. Returns 130 when
-    interrupted, 1 when a ticket failed or could not be written, else 0.
+    interrupted, 141 when the reader of the output closed it (``| head -1``: as a process
+    killed by SIGPIPE, but with the summary), 4 when the token was refused (a 401 stops the
+    fetch), 1 when a ticket failed or could not be written, else 0.
     """
     from .progress import LiveProgress, print_summary
 
@@ -175,10 +194,14 @@ def run_bulk(
         tally.stop()
         if summarize:
             print_summary(tally, title=f"{PROG} {title}", table=sys.stderr.isatty())
-    if tally.output_failed and not tally.interrupted:
+    if (tally.output_failed or tally.output_closed) and not tally.interrupted:
         silence_stdout()
     if tally.interrupted:
         return EXIT_INTERRUPTED
+    if tally.output_closed:
+        return EXIT_OUTPUT_CLOSED
+    if tally.token_refused:
+        return EXIT_AUTH
     return EXIT_FAILED if tally.failed or tally.output_failed else EXIT_OK
 
 
@@ -214,7 +237,9 @@ def run_get_many(
         client = make_client(
             settings, concurrency=concurrency, quota=shared.quota if shared is not None else None
         )
-        sink = open_output(output, stack)
+        if shared is not None:
+            check_credentials(shared)  # refused: status 2, before any request or output
+        sink = open_output(output, stack, ids=source.file, ids_name=source.name)
 
         async def fetch(tally: Tally, live: LiveProgress) -> None:
             await fetch_into(

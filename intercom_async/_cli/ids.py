@@ -26,10 +26,14 @@ __all__ = ["IdSource", "open_ids"]
 
 @attrs.frozen
 class IdSource:
-    """Ticket ids to fetch, read lazily, and how many there are when that is known."""
+    """Ticket ids to fetch, read lazily, and how many there are when that is known; when they
+    come from a file (or stdin), its ``os.stat`` and its name, so that the output can be
+    refused when it is that same file (``output.open_output``)."""
 
     ids: Iterable[str] | AsyncIterable[str]
     total: int | None
+    file: os.stat_result | None = None
+    name: str = ""
 
 
 def _count_ids(path: str) -> int | None:
@@ -95,4 +99,8 @@ def open_ids(
         total = _count_ids(ids_file) if count else None
     reader = IdReader(stream, name)
     stack.callback(reader.close)
-    return IdSource(reader, total)
+    try:
+        found: os.stat_result | None = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # pragma: no cover - a stream without a descriptor
+        found = None
+    return IdSource(reader, total, found, name if ids_file == "-" else f"ids file {name}")

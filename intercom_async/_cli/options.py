@@ -7,7 +7,10 @@ before the command (``intercom-async --region eu get 1``) and after it (``interc
 A value typed after the command wins over one typed before it; an option left out after the
 command takes the group's value (typed, from the environment, or the default), so that a
 default never overrides what was typed. ``pass_settings`` hands a command the result as one
-``Settings``. click is imported only inside the functions.
+``Settings``. An option typed that would not apply is refused (a ``UsageProblem``): one typed
+before ``demo`` or ``fake``, which take few or none of them (``refuse_unused``), and
+``--region`` with a base URL, which replaces the region's. click is imported only inside the
+functions.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._client import TOKEN_ENV
+from .._client import BASE_URL_ENV, TOKEN_ENV
 from .client import Settings
-from .common import PROG, say
+from .common import PROG, UsageProblem, say
 from .quota import REDIS_URL_ENV
 
 if TYPE_CHECKING:
@@ -35,6 +39,7 @@ __all__ = [
     "given",
     "log_to_stderr",
     "pass_settings",
+    "refuse_unused",
 ]
 
 # The bounds of the numeric options: past them a value is a mistake, or would exhaust the
@@ -85,7 +90,10 @@ def _definitions() -> dict[str, Callable[[_F], _F]]:
             "--region", default="us", show_default=True, metavar="us|eu|au", help="Data centre."
         ),
         "base_url": click.option(
-            "--base-url", metavar="URL", help="An API root; overrides --region."
+            "--base-url",
+            metavar="URL",
+            help=f"An API root (a proxy, a test server) instead of the region's [default: "
+            f"${BASE_URL_ENV}, if set].",
         ),
         "allow_insecure_http": click.option(
             "--allow-insecure-http",
@@ -169,10 +177,49 @@ def pass_settings(command: Callable[..., int]) -> Callable[..., int]:
         settings = Settings(**{name: given(ctx, name) for name in CONNECTION})
         for name in CONNECTION:
             del params[name]
+        if _typed(ctx, "region") and (
+            settings.base_url is not None or os.environ.get(BASE_URL_ENV, "").strip()
+        ):
+            raise UsageProblem(
+                f"--region does not apply with --base-url (or ${BASE_URL_ENV}), which replaces "
+                "the region's API root: give one or the other"
+            )
         log_to_stderr(ctx, verbose=settings.verbose)
         return command(settings, **params)
 
     return connection_options()(run)
+
+
+def _typed(ctx: click.Context, name: str) -> bool:
+    """Whether connection option ``name`` was typed, before the command of ``ctx`` or after."""
+    from click.core import ParameterSource
+
+    contexts = [ctx] if ctx.parent is None else [ctx, ctx.parent]
+    return any(c.get_parameter_source(name) is ParameterSource.COMMANDLINE for c in contexts)
+
+
+def refuse_unused(ctx: click.Context, *, takes: tuple[str, ...] = ()) -> None:
+    """Refuse, as a ``UsageProblem``, a connection option typed before the command of ``ctx``
+    (``demo``, ``fake``) that it does not take (``takes``: those it does): it would be ignored.
+    (Typed after the command, click refuses it: the command does not have it.)"""
+    from click.core import ParameterSource
+
+    if ctx.parent is None:
+        return
+    for param in ctx.parent.command.params:
+        name = param.name
+        if (
+            name in CONNECTION
+            and name not in takes
+            and ctx.parent.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        ):
+            flag = next(o for o in param.opts if o.startswith("--"))  # --verbose, not -v
+            if takes:
+                also = ", ".join(f"--{t.replace('_', '-')}" for t in takes)
+                which = f"of the connection options it takes only {also}"
+            else:
+                which = "it takes none of the connection options"
+            raise UsageProblem(f"{flag} does not apply to {ctx.info_name}: {which}")
 
 
 class _StderrHandler(logging.Handler):

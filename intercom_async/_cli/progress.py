@@ -51,7 +51,11 @@ class Tally:
         failures: failed ids by ``failure_reason``.
         stats: the client's counters, as last looked at.
         interrupted: the fetch was stopped by Ctrl-C.
-        output_failed: writing a ticket out failed (a closed pipe, a full disk).
+        output_failed: writing a ticket out failed (a full disk...).
+        output_closed: the reader of the output closed it (``| head -1``): the fetch stopped
+            there.
+        token_refused: an answer was a 401: the fetch stopped there, and the ids after it
+            were not sent.
         shared_quota: the Redis of the shared rate-limit budget (``--redis-url``), as it may
             be shown (no password), if there is one.
         shared_quota_lost: that budget was unavailable at some point (Redis unreachable or
@@ -64,6 +68,8 @@ class Tally:
     stats: ClientStats = attrs.Factory(ClientStats)
     interrupted: bool = False
     output_failed: bool = False
+    output_closed: bool = False
+    token_refused: bool = False
     shared_quota: str | None = None
     shared_quota_lost: bool = False
     started: float = attrs.Factory(time.monotonic)
@@ -104,6 +110,12 @@ class Tally:
         """The summary, as ``(key, value)`` rows."""
         rows = [("fetched", str(self.fetched)), ("failed", str(self.failed))]
         rows += [(f"failed {reason}", str(n)) for reason, n in sorted(self.failures.items())]
+        if self.token_refused:
+            left = "the rest" if self.total is None else str(self.total - self.done)
+            rows += [
+                ("stopped", "the token was refused (HTTP 401); no more ids were sent"),
+                ("not sent", left),
+            ]
         rows += [
             ("retries", str(self.stats.retries)),
             ("429s", str(self.stats.rate_limited)),
@@ -118,6 +130,8 @@ class Tally:
             ("elapsed", f"{self.elapsed:.2f}s"),
             ("tickets/s", f"{self.rate:.1f}"),
         ]
+        if self.output_closed:
+            rows.append(("output closed", "yes"))
         if self.interrupted:
             rows.append(("interrupted", "yes"))
         return rows

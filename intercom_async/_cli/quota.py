@@ -1,13 +1,16 @@
 """``--redis-url``: one rate-limit budget shared through Redis by every run.
 
 ``shared_quota(url)`` checks the URL and makes the ``RedisQuota`` the client gets; a URL that
-will not do, or redis-py missing, is a ``UsageProblem``. The URL may hold a password: no message
-of the command line shows it, only ``shown(url)`` (scheme, host, port and path: no user,
-password or query). redis-py is imported only once a run asks for Redis.
+will not do, or redis-py missing, is a ``UsageProblem``. ``check_credentials`` then asks Redis
+once, before anything is fetched: credentials it refuses are a ``UsageProblem`` too. The URL
+may hold a password: no message of the command line shows it, only ``shown(url)`` (scheme,
+host, port and path: no user, password or query). redis-py is imported only once a run asks
+for Redis.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -18,13 +21,14 @@ from .common import UsageProblem
 if TYPE_CHECKING:
     from ..redis import RedisQuota
 
-__all__ = ["REDIS_URL_ENV", "SharedQuotaOption", "shared_quota", "shown"]
+__all__ = ["REDIS_URL_ENV", "SharedQuotaOption", "check_credentials", "shared_quota", "shown"]
 
 REDIS_URL_ENV = "INTERCOM_REDIS_URL"
 SCHEMES = ("redis://", "rediss://", "unix://")
 FORMS = "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB], rediss://... or unix:///PATH"
 ENCODE = "percent-encode any / ? # @ in the password"
 INSTALL_HINT = "--redis-url needs redis-py: pip install 'intercom-async[redis]'"
+CHECK_LIMIT = 2.0  # seconds the check may take; a Redis slower than that is an outage, later
 
 
 @attrs.frozen
@@ -67,3 +71,22 @@ def shared_quota(url: str) -> SharedQuotaOption:
     except ValueError:  # shown() let through what RedisQuota refuses: say so without the URL
         raise UsageProblem(f"--redis-url {where} will not do: {FORMS}") from None
     return SharedQuotaOption(quota, where)
+
+
+def check_credentials(option: SharedQuotaOption) -> None:
+    """Ask the Redis of ``option`` once, as the client will, before anything is fetched (its
+    quota serves a client by now): credentials it refuses (``WRONGPASS``, ``NOAUTH``,
+    ``NOPERM``) are a ``UsageProblem``. A Redis that does not answer is not: the run paces
+    itself alone, and says so once, as it does when Redis goes away later."""
+    from .._redis_store import credentials_refused
+
+    try:
+        asyncio.run(option.quota._check(max(option.quota._timeout, CHECK_LIMIT)))
+    except Exception as exc:
+        if not credentials_refused(exc):
+            return  # unreachable, stalled, failing: an outage, which the run rides out
+        what = " ".join(str(exc).split()) or type(exc).__name__  # (never the password)
+        raise UsageProblem(
+            f"Redis at --redis-url {option.shown} refused the credentials ({what}): check the "
+            "user and password in the URL, and the user's ACL permissions"
+        ) from None

@@ -1,4 +1,5 @@
-"""A fake Intercom for your tests: an aiohttp server that answers like Intercom 2.9.
+"""A fake Intercom for your tests: an aiohttp server that answers ``GET /tickets/{id}`` and
+``POST /tickets/search`` like Intercom (2.9 when no ``Intercom-Version`` is sent).
 
 ```python
 from intercom_async.testing import FakeIntercom, Fault

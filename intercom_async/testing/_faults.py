@@ -6,7 +6,7 @@ import json
 import math
 import random
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -114,23 +114,26 @@ class _Scripted:
 
 
 class FaultPlan:
-    """Which fault (if any) the next request gets: scripted per ticket id first, else random."""
+    """Which fault (if any) the next request gets: scripted first, else random.
+
+    Scripted faults queue up under a key: a ticket id, or a route's own key.
+    """
 
     def __init__(self) -> None:
-        self._scripted: dict[str, deque[_Scripted]] = {}
+        self._scripted: dict[Hashable, deque[_Scripted]] = {}
         self._rng = random.Random(0)
         self._probability = 0.0
         self._kinds: tuple[Fault, ...] = DEFAULT_RANDOM_KINDS
 
-    def inject(self, ticket_id: str, fault: Fault, times: int | None) -> None:
-        """Queue ``fault`` for the next ``times`` requests to ``ticket_id`` (``None``: all)."""
+    def inject(self, key: Hashable, fault: Fault, times: int | None) -> None:
+        """Queue ``fault`` for the next ``times`` requests under ``key`` (``None``: all)."""
         if not isinstance(fault, Fault):
             raise TypeError(f"fault must be a Fault, not {type(fault).__name__}")
         if times is not None and (isinstance(times, bool) or not isinstance(times, int)):
             raise TypeError(f"times must be an int or None, not {type(times).__name__}")
         if times is not None and times < 1:
             raise ValueError(f"times must be >= 1 or None, not {times}")
-        self._scripted.setdefault(ticket_id, deque()).append(_Scripted(fault, times))
+        self._scripted.setdefault(key, deque()).append(_Scripted(fault, times))
 
     def set_random(self, probability: float, seed: int, kinds: Sequence[Fault] | None) -> None:
         """Give each request a fault from ``kinds`` with ``probability``, drawn from ``seed``."""
@@ -145,8 +148,9 @@ class FaultPlan:
         self._kinds = chosen
         self._rng = random.Random(seed)
 
-    def next(self, ticket_id: str | None) -> Fault | None:
-        """The fault for the request that just arrived, or ``None`` to answer it normally.
+    def next(self, keys: Sequence[Hashable]) -> Fault | None:
+        """The fault for the request that just arrived, or ``None`` to answer it normally:
+        the first scripted under ``keys``, in their order, else the random one.
 
         The random draw happens for every request, scripted or not, so the sequence of random
         faults depends only on the seed and the order of requests.
@@ -154,12 +158,15 @@ class FaultPlan:
         drawn = None
         if self._probability and self._rng.random() < self._probability:
             drawn = self._rng.choice(self._kinds)
-        queue = self._scripted.get(ticket_id) if ticket_id is not None else None
-        if not queue:
+        key = next((key for key in keys if self._scripted.get(key)), None)
+        if key is None:
             return drawn
+        queue = self._scripted[key]
         head = queue[0]
         if head.left is not None:
             head.left -= 1
             if head.left == 0:
                 queue.popleft()
+                if not queue:  # used-up faults are not kept
+                    del self._scripted[key]
         return head.fault

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["REDACTED", "Entry", "RecordedRequest", "Redactor"]
+__all__ = ["BODY_KEPT", "REDACTED", "Entry", "RecordedRequest", "Redactor"]
 
 REDACTED = "<redacted>"
+BODY_KEPT = 64 * 1024  # characters of a request body the log keeps
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
@@ -26,6 +27,9 @@ class RecordedRequest:
         time: ``time.time()`` when the request arrived.
         status: the status answered, or ``None`` when the connection was dropped or the body
             cut short (``Fault.reset()``, ``Fault.truncate()``, a client that gave up).
+        route: the route that took it (``"GET /tickets/{id}"``, ``"POST /tickets/search"``),
+            or ``None`` for a path the fake does not serve.
+        body: the request body as text (the first 64 KiB; ``""`` for none), redacted.
     """
 
     method: str
@@ -34,6 +38,8 @@ class RecordedRequest:
     headers: dict[str, str]
     time: float
     status: int | None
+    route: str | None = None
+    body: str = ""
 
 
 @attrs.define
@@ -46,11 +52,20 @@ class Entry:
     headers: dict[str, str]
     time: float
     status: int | None = None
+    route: str | None = None
+    body: str = ""
 
     def freeze(self) -> RecordedRequest:
         """A frozen copy."""
         return RecordedRequest(
-            self.method, self.path, self.ticket_id, dict(self.headers), self.time, self.status
+            self.method,
+            self.path,
+            self.ticket_id,
+            dict(self.headers),
+            self.time,
+            self.status,
+            self.route,
+            self.body,
         )
 
 

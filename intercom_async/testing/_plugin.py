@@ -7,6 +7,9 @@ They need pytest-asyncio; without it they are not defined, and pytest runs as be
 
 ``intercom_fake_thread`` is a ``FakeIntercom(tickets=10)`` on an event loop in a thread of its
 own, for sync tests (FastAPI's ``TestClient``): it answers while the test's thread blocks.
+
+Both fakes serve ``GET /tickets/{id}`` and ``POST /tickets/search`` (send ``Intercom-Version``
+2.10 or later to search) on their tickets, with token ``"test-token"``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from ._server import FakeIntercom
 
 @pytest.fixture
 def intercom_fake_thread() -> Iterator[FakeIntercom]:
-    """A ``FakeIntercom(tickets=10)`` running on a thread of its own, stopped after the test."""
+    """A ``FakeIntercom(tickets=10)`` running on a thread of its own, stopped after the test.
+
+    It serves ``GET /tickets/{id}`` and ``POST /tickets/search`` (API 2.10 and later).
+    """
     with FakeIntercom(tickets=10) as fake:
         yield fake
 
@@ -35,7 +41,10 @@ else:
 
     @pytest_asyncio.fixture
     async def intercom_fake() -> AsyncIterator[FakeIntercom]:
-        """A started ``FakeIntercom(tickets=10)`` (tickets ``"1"`` to ``"10"``), closed after."""
+        """A started ``FakeIntercom(tickets=10)`` (tickets ``"1"`` to ``"10"``), closed after.
+
+        It serves ``GET /tickets/{id}`` and ``POST /tickets/search`` (API 2.10 and later).
+        """
         async with FakeIntercom(tickets=10) as fake:
             yield fake
 

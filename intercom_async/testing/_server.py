@@ -1,14 +1,15 @@
-"""``FakeIntercom``: an aiohttp server that answers ``GET /tickets/{id}`` like Intercom 2.9."""
+"""``FakeIntercom``: an aiohttp server that answers like Intercom, on the routes of ``_routes``."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import math
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections import deque
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -16,9 +17,8 @@ from aiohttp import web
 
 from .._client import IntercomClient
 from .._protocol import validate_version
-from ._data import generate_ticket
 from ._faults import Fault, FaultPlan
-from ._log import Entry, RecordedRequest, Redactor
+from ._log import BODY_KEPT, Entry, RecordedRequest, Redactor
 from ._responses import (
     JSON,
     RATE_LIMIT_MESSAGE,
@@ -28,6 +28,8 @@ from ._responses import (
     reset_connection,
     truncated_response,
 )
+from ._routes import Call, Route, Routes
+from ._store import TicketStore
 from ._thread import LoopThread
 from ._window import RateWindow
 
@@ -36,6 +38,8 @@ __all__ = ["FakeIntercom"]
 _HOST = "127.0.0.1"
 # How long close() lets answers in progress finish before cancelling them.
 _SHUTDOWN_TIMEOUT = 1.0
+# How many of the latest requests ``requests`` keeps, by default.
+REQUEST_LOG_SIZE = 10_000
 
 
 def _valid_version(value: str) -> bool:
@@ -45,10 +49,6 @@ def _valid_version(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _encode(ticket: Mapping[str, Any]) -> bytes:
-    return json.dumps(ticket, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _check_token(token: object) -> str:
@@ -61,11 +61,13 @@ def _check_token(token: object) -> str:
 
 
 class FakeIntercom:
-    """A fake Intercom API (version 2.9) on ``127.0.0.1``, for your tests.
+    """A fake Intercom API on ``127.0.0.1``, for your tests.
 
-    It serves ``GET /tickets/{id}`` with Bearer auth, ``Intercom-Version`` checks, Intercom's
-    ``error.list`` errors and ``X-RateLimit-*`` headers on every answer; it can misbehave on
-    cue (``inject``, ``random_faults``) and it records every request (``requests``).
+    It serves ``GET /tickets/{id}`` and ``POST /tickets/search`` (API 2.10 and later) with
+    Bearer auth, ``Intercom-Version`` checks, Intercom's ``error.list`` errors and
+    ``X-RateLimit-*`` headers on every answer; it can misbehave on cue (``inject``,
+    ``inject_route``, ``random_faults``) and it records every request (``requests``). Without an
+    ``Intercom-Version`` header it answers as version 2.9 does.
 
     Args:
         token: the one access token it accepts.
@@ -81,6 +83,11 @@ class FakeIntercom:
         clock_offset: seconds the fake's clock runs ahead of this machine's (negative: behind).
             Its ``Date`` and ``X-RateLimit-Reset`` headers are on its own clock, as a real
             server's are on its; use it to test how a client copes with clocks that disagree.
+        request_log_size: how many of the latest requests ``requests`` keeps (10,000 by
+            default), so that a long run does not grow; ``None`` keeps every one.
+
+    Memory stays bounded however long it runs: besides the request log, it keeps the bodies of
+    the generated tickets most recently asked for (8 MB of them), and makes the others again.
 
     Use it as ``async with FakeIntercom(tickets=10) as fake: ...``, or ``await fake.start()``
     and ``await fake.close()``; or mount ``fake.app`` in a server of your own. From sync code
@@ -98,6 +105,7 @@ class FakeIntercom:
         rate_limit: int | None = None,
         window: float = 10.0,
         clock_offset: float = 0.0,
+        request_log_size: int | None = REQUEST_LOG_SIZE,
     ) -> None:
         self._token = _check_token(token)
         self._redactor = Redactor(token)
@@ -121,26 +129,33 @@ class FakeIntercom:
             raise ValueError(
                 f"clock_offset must be a finite number of seconds, not {clock_offset!r}"
             )
-        self._seed = seed
-        self._parts = parts
-        self._generated = 0
-        self._bodies: dict[str, bytes] = {}
+        if request_log_size is not None and (
+            isinstance(request_log_size, bool)
+            or not isinstance(request_log_size, int)
+            or request_log_size < 1
+        ):
+            raise ValueError(
+                f"request_log_size must be an int >= 1 or None, not {request_log_size!r}"
+            )
         if isinstance(tickets, bool):
             raise TypeError("tickets must be an int or an iterable of ticket dicts, not a bool")
-        if isinstance(tickets, int):
-            if tickets < 0:
-                raise ValueError(f"tickets must be >= 0, not {tickets}")
-            self._generated = tickets
-        else:
+        if isinstance(tickets, int) and tickets < 0:
+            raise ValueError(f"tickets must be >= 0, not {tickets}")
+        generated = tickets if isinstance(tickets, int) else 0
+        self._store = TicketStore(generated=generated, parts=parts, seed=seed)
+        if not isinstance(tickets, int):
             for ticket in tickets:
                 self.add_ticket(ticket)
         offset = float(clock_offset)
         self._window = RateWindow(rate_limit, window, clock=lambda: time.time() + offset)
         self._faults = FaultPlan()
-        self._log: list[Entry] = []
+        self._log: deque[Entry] = deque(maxlen=request_log_size)
+        self._received = 0
+        self._routes = Routes(self._store).table()
         self._app = web.Application()
-        self._app.router.add_get("/tickets/{id}", self._handle)
-        self._app.router.add_route("*", "/{path:.*}", self._handle)
+        for route in self._routes:
+            self._app.router.add_route(route.method, route.path, partial(self._handle, route))
+        self._app.router.add_route("*", "/{path:.*}", partial(self._handle, None))
         self._app.on_startup.append(self._on_startup)
         self._runner: web.AppRunner | None = None
         self._thread: LoopThread | None = None  # when run by ``with``
@@ -153,7 +168,8 @@ class FakeIntercom:
         """Serve ``data`` (a ticket as JSON-ready data) at ``/tickets/{data["id"]}``.
 
         A ticket with the same id is replaced. ``data`` is serialised now: changing it later
-        changes nothing. Returns the id as a str.
+        changes nothing. It is sent as it is whatever ``Intercom-Version`` asks for, and search
+        reads its fields (``updated_at``, ``ticket_state``...) from it. Returns the id as a str.
         """
         if not isinstance(data, Mapping):
             raise TypeError(f"a ticket must be a mapping, not {type(data).__name__}")
@@ -163,7 +179,7 @@ class FakeIntercom:
         key = str(ticket_id)
         if not key:
             raise ValueError('a ticket needs a non-empty "id"')
-        self._bodies[key] = _encode(data)
+        self._store.add(key, data)
         return key
 
     def inject(self, ticket_id: str, fault: Fault, times: int | None = 1) -> None:
@@ -172,6 +188,18 @@ class FakeIntercom:
         Faults injected for one id queue up: the second starts when the first is used up.
         """
         self._faults.inject(str(ticket_id), fault, times)
+
+    def inject_route(self, route: str, fault: Fault, times: int | None = 1) -> None:
+        """Answer the next ``times`` requests to ``route`` with ``fault`` (``None``: all).
+
+        ``route`` is ``"METHOD /path"`` as the fake's table has it: ``"POST /tickets/search"``,
+        or ``"GET /tickets/{id}"`` for every ticket id (a fault injected for one id comes
+        first). Faults injected for one route queue up.
+        """
+        names = [known.name for known in self._routes]
+        if route not in names:
+            raise ValueError(f"unknown route {route!r}: the fake serves {', '.join(names)}")
+        self._faults.inject(("route", route), fault, times)
 
     def random_faults(
         self, probability: float, *, seed: int = 0, kinds: Sequence[Fault] | None = None
@@ -188,12 +216,13 @@ class FakeIntercom:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, oldest first (a new list of frozen copies)."""
+        """The requests received so far, oldest first (a new list of frozen copies): every
+        one, or the latest ``request_log_size`` of them."""
         return [entry.freeze() for entry in self._log]
 
     def clear_requests(self) -> None:
         """Forget the requests received so far."""
-        self._log = []
+        self._log.clear()
 
     # -- running -------------------------------------------------------------------------
 
@@ -287,49 +316,42 @@ class FakeIntercom:
 
     def __repr__(self) -> str:
         where = self._base_url or ("closed" if self._closed else "not started")
-        return f"<FakeIntercom {where} requests={len(self._log)}>"
+        return f"<FakeIntercom {where} requests={self._received}>"
 
     # -- answering -----------------------------------------------------------------------
 
     async def _on_startup(self, app: web.Application) -> None:
         self._window.restart()
 
-    def _ticket_body(self, ticket_id: str) -> bytes | None:
-        body = self._bodies.get(ticket_id)
-        if body is None and self._is_generated(ticket_id):
-            ticket = generate_ticket(ticket_id, parts=self._parts, seed=self._seed)
-            body = self._bodies[ticket_id] = _encode(ticket)
-        return body
-
-    def _is_generated(self, ticket_id: str) -> bool:
-        return (
-            ticket_id.isascii()
-            and ticket_id.isdigit()
-            and ticket_id[0] != "0"
-            and int(ticket_id) <= self._generated
-        )
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        ticket_id = request.match_info.get("id")
+    async def _handle(self, route: Route | None, request: web.Request) -> web.StreamResponse:
+        """Every request, whatever its route: log, fault, window, auth, version, then the
+        route's handler (none: 404)."""
+        ticket_id = request.match_info.get("id") if route is not None else None
         entry = Entry(
             method=request.method,
             path=self._redactor.text(request.rel_url.raw_path),
             ticket_id=None if ticket_id is None else self._redactor.text(ticket_id),
             headers=self._redactor.headers(request.headers),
             time=time.time(),
+            route=None if route is None else route.name,
         )
         self._log.append(entry)
+        self._received += 1
+        body = await request.read() if request.can_read_body else b""
+        entry.body = self._redactor.text(body.decode("utf-8", "replace"))[:BODY_KEPT]
+        keys: tuple[Hashable, ...] = () if route is None else route.fault_keys(ticket_id)
         request_id = str(uuid.uuid4())
-        fault = self._faults.next(ticket_id)
+        call = Call(ticket_id, request.headers.get("Intercom-Version"), body, {})
+        fault = self._faults.next(keys)
         if fault is not None and fault.kind != "slow":
             headers = self._window.peek()
             headers["X-Request-Id"] = request_id
-            return await self._fault_answer(request, fault, ticket_id, headers, entry)
+            return await self._fault_answer(request, fault, route, call, headers, entry)
         if fault is not None:
             await asyncio.sleep(fault.seconds)
         allowed, headers = self._window.admit()
         headers["X-Request-Id"] = request_id
-        response = self._answer(request, ticket_id, allowed, headers)
+        response = self._answer(request, route, call, allowed, headers)
         entry.status = response.status
         return response
 
@@ -337,15 +359,15 @@ class FakeIntercom:
         self,
         request: web.Request,
         fault: Fault,
-        ticket_id: str | None,
+        route: Route | None,
+        call: Call,
         headers: dict[str, str],
         entry: Entry,
     ) -> web.StreamResponse:
         if fault.kind == "reset":
             return reset_connection(request)
         if fault.kind == "truncate":
-            body = self._ticket_body(ticket_id) if ticket_id is not None else None
-            return await truncated_response(request, body or _encode(generate_ticket("0")), headers)
+            return await truncated_response(request, self._cut(route, call), headers)
         assert fault.code is not None
         entry.status = fault.code
         if fault.kind == "html":
@@ -355,10 +377,16 @@ class FakeIntercom:
             return web.Response(status=fault.code, body=fault.body, headers=headers)
         return error_response(fault.code, *default_error(fault.code), headers)
 
+    def _cut(self, route: Route | None, call: Call) -> bytes:
+        """The body a truncated answer sends half of: what the route would have answered."""
+        route = route or self._routes[0]
+        return route.cut(call)
+
     def _answer(
         self,
         request: web.Request,
-        ticket_id: str | None,
+        route: Route | None,
+        call: Call,
         allowed: bool,
         headers: dict[str, str],
     ) -> web.Response:
@@ -366,17 +394,13 @@ class FakeIntercom:
             return error_response(429, "rate_limit_exceeded", RATE_LIMIT_MESSAGE, headers)
         if not self._authorized(request.headers.get("Authorization")):
             return error_response(401, "unauthorized", "Access Token Invalid", headers)
-        version = request.headers.get("Intercom-Version")
+        version = call.version
         if version is not None and not _valid_version(version):
             message = f"Intercom-Version '{version}' is not a valid API version"
             return error_response(400, "intercom_version_invalid", message, headers)
-        if ticket_id is None:
+        if route is None:
             return error_response(404, "not_found", "Resource Not Found", headers)
-        body = self._ticket_body(ticket_id)
-        if body is None:
-            return error_response(404, "not_found", "Ticket Not Found", headers)
-        headers["Content-Type"] = JSON
-        return web.Response(status=200, body=body, headers=headers)
+        return route.handler(Call(call.ticket_id, version, call.body, headers))
 
     def _authorized(self, value: str | None) -> bool:
         if value is None:
