@@ -11,6 +11,7 @@ with the JSON path from ``error_path``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,20 +21,28 @@ from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._models import (
     Attachment,
+    AuthorType,
     ContactReference,
     ErrorDetail,
+    LinkedObject,
+    LinkedObjectList,
     Reference,
     Ticket,
+    TicketCategory,
     TicketContacts,
     TicketPart,
     TicketPartAuthor,
     TicketParts,
     TicketState,
     TicketStateDetail,
+    TicketStateList,
     TicketType,
     TicketTypeAttribute,
     TicketTypeAttributeList,
     Timestamp,
+    UpdatedAttribute,
+    UpdatedAttributeData,
+    UpdatedAttributeValue,
 )
 from ._structure import StructureError, make_structure_fn
 
@@ -44,16 +53,26 @@ _MODELS: tuple[type[Any], ...] = (
     Reference,
     TicketPartAuthor,
     Attachment,
+    UpdatedAttribute,
+    UpdatedAttributeValue,
+    UpdatedAttributeData,
     TicketPart,
     TicketParts,
     TicketTypeAttribute,
     TicketTypeAttributeList,
+    TicketStateDetail,
+    TicketStateList,
     TicketType,
     ContactReference,
     TicketContacts,
-    TicketStateDetail,
+    LinkedObject,
+    LinkedObjectList,
     Ticket,
 )
+# The strings that are an integer's decimal form: the assignee ids 2.16 sent as integers.
+_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+# Fields typed ``SomeStrEnum | str | None``: written back as the string.
+_STR_ENUMS = (TicketState, TicketCategory, AuthorType)
 
 _converter = Converter()
 
@@ -63,6 +82,10 @@ def _unstructure_timestamp(value: Timestamp) -> int | float:
         return value
     ts = value.timestamp()
     return int(ts) if ts.is_integer() else ts
+
+
+def _list_or_str(value: str | tuple[Any, ...]) -> str | list[Any]:
+    return value if isinstance(value, str) else list(value)
 
 
 def _drop_nulls(value: Any) -> Any:
@@ -95,14 +118,33 @@ def _on(register: Callable[..., None], tp: Any, hook: Callable[..., Any]) -> Non
     register(lambda candidate: candidate == tp, hook)
 
 
+def _assignee_ids_back(obj: Any, names: tuple[str, ...], data: dict[str, Any]) -> None:
+    """Write assignee ids as the JSON had them: a string, an integer, ``"0"`` or ``0`` for none."""
+    kinds = obj._assignee_id_types or (None,) * len(names)
+    for name, kind in zip(names, kinds, strict=True):
+        value = getattr(obj, name)
+        if kind is int:
+            if value is None:
+                data[name] = 0
+            elif _INTEGER.fullmatch(value):
+                data[name] = int(value)
+        elif kind is str and value is None:
+            data[name] = "0"
+
+
 def _model_unhook(c: Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
     private: dict[str, Any] = {
-        n: override(omit=True) for n in ("extra", "items_key") if n in attrs.fields_dict(cls)
+        n: override(omit=True)
+        for n in ("extra", "items_key", "_assignee_id_types")
+        if n in attrs.fields_dict(cls)
     }
     base = make_dict_unstructure_fn(cls, c, _cattrs_omit_if_default=True, **private)
+    assignee_ids = tuple(f.name for f in attrs.fields(cls) if "assignee_id" in f.metadata)
 
     def unstructure(obj: Any) -> dict[str, Any]:
         data = base(obj)
+        if assignee_ids:
+            _assignee_ids_back(obj, assignee_ids, data)
         items_key = getattr(obj, "items_key", None)
         if items_key not in (None, "ticket_type_attributes") and "ticket_type_attributes" in data:
             data[items_key] = data.pop("ticket_type_attributes")
@@ -116,7 +158,10 @@ def _model_unhook(c: Converter, cls: type[Any]) -> Callable[[Any], dict[str, Any
 
 def _build(c: Converter) -> None:
     _on(c.register_unstructure_hook_func, Timestamp | None, _unstructure_timestamp)
-    _on(c.register_unstructure_hook_func, TicketState | str | None, str)
+    for members in _STR_ENUMS:
+        _on(c.register_unstructure_hook_func, members | str | None, str)
+    _on(c.register_unstructure_hook_func, str | tuple[int, ...] | None, _list_or_str)
+    _on(c.register_unstructure_hook_func, str | tuple[str, ...] | None, _list_or_str)
     _on(
         c.register_unstructure_hook_func,
         TicketState | str | TicketStateDetail | None,

@@ -1,9 +1,11 @@
-"""attrs models for Intercom's ticket objects (API 2.9).
+"""attrs models for Intercom's ticket objects (API 2.9 to 2.16).
 
 Field names and nesting mirror the JSON one to one, so any Intercom document maps onto them
-directly: ``ticket.ticket_parts.ticket_parts[0].author.email``. Every field is optional because
-nothing on a ticket is required by the 2.9 description. Keys a model does not know (fields Intercom
-adds later) are kept, unparsed, in its ``extra`` mapping, so nothing a response sent is lost.
+directly: ``ticket.ticket_parts.ticket_parts[0].author.email``. The models carry the fields of
+every version from 2.9 to 2.16; a field the version asked for does not send is ``None``. Every
+field is optional because nothing on a ticket is required by the 2.9 description. Keys a model
+does not know (fields Intercom adds later) are kept, unparsed, in its ``extra`` mapping, so
+nothing a response sent is lost.
 
 The models hold data only: structuring and unstructuring live in the private converter
 (``intercom_async._convert``), not here.
@@ -20,20 +22,28 @@ from attrs import field, frozen
 
 __all__ = [
     "Attachment",
+    "AuthorType",
     "ContactReference",
     "ErrorDetail",
+    "LinkedObject",
+    "LinkedObjectList",
     "Reference",
     "Ticket",
+    "TicketCategory",
     "TicketContacts",
     "TicketPart",
     "TicketPartAuthor",
     "TicketParts",
     "TicketState",
     "TicketStateDetail",
+    "TicketStateList",
     "TicketType",
     "TicketTypeAttribute",
     "TicketTypeAttributeList",
     "Timestamp",
+    "UpdatedAttribute",
+    "UpdatedAttributeData",
+    "UpdatedAttributeValue",
 ]
 
 Timestamp = datetime | int
@@ -47,6 +57,11 @@ hold (before year 1 or after year 9999), so that no value is lost or refused.
 def _extra() -> Any:
     # The keys a response carried that the model does not know (none, mostly).
     return field(factory=dict, kw_only=True)
+
+
+# A field that a later API version added to the 2.9 schema has that version as ``since`` in its
+# metadata: it is None in older versions' answers, and structuring looks for it only in objects
+# that have a key 2.9 does not.
 
 
 class TicketState(enum.StrEnum):
@@ -66,6 +81,41 @@ class TicketState(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     WAITING_ON_CUSTOMER = "waiting_on_customer"
     RESOLVED = "resolved"
+
+
+class TicketCategory(enum.StrEnum):
+    """The category of a ticket, a ticket type or a linked ticket (API 2.10 and later).
+
+    A category Intercom adds later is kept as the plain ``str`` it sent, as for ``TicketState``.
+
+    Attributes:
+        CUSTOMER: ``"Customer"``: a customer's request, shared with them.
+        BACK_OFFICE: ``"Back-office"``: work the team tracks on a customer's behalf.
+        TRACKER: ``"Tracker"``: one issue that many customer tickets link to.
+    """
+
+    CUSTOMER = "Customer"
+    BACK_OFFICE = "Back-office"
+    TRACKER = "Tracker"
+
+
+class AuthorType(enum.StrEnum):
+    """Who wrote or triggered a ticket part (``TicketPartAuthor.type``).
+
+    ``"user"`` (a contact) is in the descriptions from API 2.10 on. A type Intercom adds later is
+    kept as the plain ``str`` it sent.
+
+    Attributes:
+        ADMIN: ``"admin"``: a teammate.
+        BOT: ``"bot"``: Fin or another bot.
+        TEAM: ``"team"``: a team.
+        USER: ``"user"``: a contact (API 2.10 and later).
+    """
+
+    ADMIN = "admin"
+    BOT = "bot"
+    TEAM = "team"
+    USER = "user"
 
 
 @frozen
@@ -103,14 +153,15 @@ class TicketPartAuthor:
     """Who wrote or triggered a ticket part: an admin, bot, team or user.
 
     Attributes:
-        type: ``"admin"``, ``"bot"``, ``"team"`` or ``"user"``.
+        type: an ``AuthorType`` (``"admin"``, ``"bot"``, ``"team"``, and from API 2.10 on
+            ``"user"``), or the ``str`` sent for a type this version does not know.
         id: the author's id.
         name: the author's name.
         email: the author's email address.
         extra: keys of the JSON object this model does not know, with their values as sent.
     """
 
-    type: str | None = None
+    type: AuthorType | str | None = None
     id: str | None = None
     name: str | None = None
     email: str | None = None
@@ -143,6 +194,59 @@ class Attachment:
 
 
 @frozen
+class UpdatedAttribute:
+    """The ticket attribute an attribute-update part changed (API 2.14 and later).
+
+    Attributes:
+        type: ``"attribute"``.
+        id: the attribute's id.
+        label: the attribute's name as teammates see it (``"Progress"``).
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    type: str | None = None
+    id: str | None = None
+    label: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@frozen
+class UpdatedAttributeValue:
+    """The value an attribute-update part set (API 2.14 and later).
+
+    For a file attribute, ``id`` and ``label`` are tuples (of file ids, of file names); for any
+    other attribute, strings.
+
+    Attributes:
+        type: ``"value"``.
+        id: the value (text, number, date... as a string), the id of the chosen list option, or
+            for a file attribute a tuple of file ids.
+        label: the value as shown, or for a file attribute a tuple of file names.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    type: str | None = None
+    id: str | tuple[int, ...] | None = None
+    label: str | tuple[str, ...] | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@frozen
+class UpdatedAttributeData:
+    """What an attribute-update part changed: ``TicketPart.updated_attribute_data`` (API 2.14+).
+
+    Attributes:
+        attribute: the attribute that was updated.
+        value: its new value.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    attribute: UpdatedAttribute | None = None
+    value: UpdatedAttributeValue | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@frozen
 class TicketPart:
     """One note, comment or event on a ticket.
 
@@ -161,6 +265,10 @@ class TicketPart:
         attachments: the files attached to the part.
         external_id: the part's id in an external system, if it has one.
         redacted: whether the part's content was redacted.
+        app_package_code: the code of the app that created the part through the API
+            (API 2.13 and later; only on parts created through the API).
+        updated_attribute_data: the attribute an attribute-update part changed, and its new
+            value (API 2.14 and later; only on attribute-update parts).
         extra: keys of the JSON object this model does not know, with their values as sent.
     """
 
@@ -177,6 +285,10 @@ class TicketPart:
     attachments: tuple[Attachment, ...] | None = None
     external_id: str | None = None
     redacted: bool | None = None
+    app_package_code: str | None = field(default=None, metadata={"since": "2.13"})
+    updated_attribute_data: UpdatedAttributeData | None = field(
+        default=None, metadata={"since": "2.14"}
+    )
     extra: Mapping[str, Any] = _extra()
 
 
@@ -299,6 +411,9 @@ class TicketType:
         is_internal: whether tickets of this type are internal (sent by the live API).
         created_at: when the ticket type was created.
         updated_at: when the ticket type was last updated.
+        category: the category of the type's tickets: a ``TicketCategory``, or the ``str``
+            sent for one this version does not know (API 2.10 and later).
+        ticket_states: the states tickets of this type can be in (API 2.12 and later).
         extra: keys of the JSON object this model does not know, with their values as sent.
     """
 
@@ -313,6 +428,8 @@ class TicketType:
     is_internal: bool | None = None
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
+    category: TicketCategory | str | None = field(default=None, metadata={"since": "2.10"})
+    ticket_states: TicketStateList | None = field(default=None, metadata={"since": "2.12"})
     extra: Mapping[str, Any] = _extra()
 
 
@@ -384,11 +501,98 @@ class TicketStateDetail:
 
 
 @frozen
+class TicketStateList:
+    """The states a ticket type's tickets can be in: ``TicketType.ticket_states`` (API 2.12+).
+
+    Iterable over its states. A state may be ``null`` in the list (the schema marks it nullable)
+    and stays ``None``.
+
+    Attributes:
+        type: ``"list"``.
+        data: the states.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    type: str | None = None
+    data: tuple[TicketStateDetail | None, ...] | None = None
+    extra: Mapping[str, Any] = _extra()
+
+    def __iter__(self) -> Iterator[TicketStateDetail | None]:
+        return iter(self.data or ())
+
+    def __len__(self) -> int:
+        return len(self.data or ())
+
+
+@frozen
+class LinkedObject:
+    """A conversation or ticket linked to a ticket (API 2.10 and later).
+
+    Attributes:
+        type: ``"ticket"`` or ``"conversation"``.
+        id: the linked conversation's or ticket's id.
+        category: a linked ticket's category: a ``TicketCategory``, or the ``str`` sent for
+            one this version does not know; ``None`` for a conversation.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    type: str | None = None
+    id: str | None = None
+    category: TicketCategory | str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@frozen
+class LinkedObjectList:
+    """The conversations and tickets linked to a ticket: ``Ticket.linked_objects`` (API 2.10+).
+
+    Iterable over its linked objects. Intercom returns up to 1000; ``has_more`` says whether
+    there were more.
+
+    Attributes:
+        type: ``"list"``.
+        total_count: how many objects are linked.
+        has_more: whether more objects are linked than ``data`` holds.
+        data: the linked conversations and tickets.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    type: str | None = None
+    total_count: int | None = None
+    has_more: bool | None = None
+    data: tuple[LinkedObject, ...] | None = None
+    extra: Mapping[str, Any] = _extra()
+
+    def __iter__(self) -> Iterator[LinkedObject]:
+        return iter(self.data or ())
+
+    def __len__(self) -> int:
+        return len(self.data or ())
+
+
+_AssigneeIdType = type[str] | type[int] | None
+
+
+def _assignee_id(doc: str) -> Any:
+    # An admin or team id, sent as a string up to 2.15 and as an integer from 2.16 on: always a
+    # ``str`` here, ``None`` when unassigned ("0" or 0). Structuring and ``to_dict`` know such
+    # fields by this metadata.
+    return field(default=None, metadata={"assignee_id": doc})
+
+
+@frozen
 class Ticket:
     """An Intercom ticket, as ``GET /tickets/{id}`` returns it.
 
-    ``admin_assignee_id`` and ``team_assignee_id`` are strings in API 2.9 (``"0"`` when
-    unassigned); later versions send integers, which are kept as they came.
+    **Assignee ids.** Intercom sends ``admin_assignee_id`` and ``team_assignee_id`` as strings
+    up to API 2.15 (``"1295"``, ``"0"`` when unassigned) and as integers in 2.16 (``1295``,
+    ``0``). Here they are one type whatever the version: the id as a ``str`` (``"1295"``), or
+    ``None`` when the ticket is unassigned (or the field was not sent). ``to_dict`` writes them
+    back as the JSON had them.
+
+    Fields that a later API version added are ``None`` in the answers of an earlier one:
+    ``category``, ``open``, ``snoozed_until`` and ``linked_objects`` (2.10),
+    ``previous_ticket_state_id`` (2.16).
 
     Attributes:
         type: ``"ticket"``.
@@ -403,12 +607,22 @@ class Ticket:
         ticket_state_external_label: the state's label as customers see it.
         ticket_type: the ticket's type, with the data fields it captures.
         contacts: the contacts the ticket affects.
-        admin_assignee_id: the id of the admin the ticket is assigned to.
-        team_assignee_id: the id of the team the ticket is assigned to.
+        admin_assignee_id: the id of the admin the ticket is assigned to, as a ``str``;
+            ``None`` when no admin is.
+        team_assignee_id: the id of the team the ticket is assigned to, as a ``str``; ``None``
+            when no team is.
         created_at: when the ticket was created.
         updated_at: when the ticket was last updated.
         ticket_parts: the ticket's notes, comments and events.
         is_shared: whether the ticket is shared with the customer.
+        category: the ticket's category: a ``TicketCategory``, or the ``str`` sent for one this
+            version does not know (API 2.10 and later).
+        open: whether the ticket is open; ``False`` when it is closed (API 2.10 and later).
+        snoozed_until: until when the ticket is snoozed; ``None`` when it is not snoozed
+            (API 2.10 and later).
+        linked_objects: the conversations and tickets linked to this one (API 2.10 and later).
+        previous_ticket_state_id: the id of the state the ticket was in before its latest
+            state change; ``None`` when it never changed (API 2.16 and later).
         extra: keys of the JSON object this model does not know, with their values as sent.
     """
 
@@ -421,13 +635,23 @@ class Ticket:
     ticket_state_external_label: str | None = None
     ticket_type: TicketType | None = None
     contacts: TicketContacts | None = None
-    admin_assignee_id: str | int | None = None
-    team_assignee_id: str | int | None = None
+    admin_assignee_id: str | None = _assignee_id("admin")
+    team_assignee_id: str | None = _assignee_id("team")
     created_at: Timestamp | None = None
     updated_at: Timestamp | None = None
     ticket_parts: TicketParts | None = None
     is_shared: bool | None = None
+    category: TicketCategory | str | None = field(default=None, metadata={"since": "2.10"})
+    open: bool | None = field(default=None, metadata={"since": "2.10"})
+    snoozed_until: Timestamp | None = field(default=None, metadata={"since": "2.10"})
+    linked_objects: LinkedObjectList | None = field(default=None, metadata={"since": "2.10"})
+    previous_ticket_state_id: str | None = field(default=None, metadata={"since": "2.16"})
     extra: Mapping[str, Any] = _extra()
+    # How the JSON sent each assignee id (``str``, ``int``, or ``None`` when it did not), in the
+    # order of the fields, so that ``to_dict`` writes "0", 0 or nothing back for ``None``.
+    _assignee_id_types: tuple[_AssigneeIdType, ...] = field(
+        default=(), kw_only=True, eq=False, repr=False
+    )
 
     @property
     def title(self) -> Any:

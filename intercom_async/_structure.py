@@ -7,11 +7,17 @@ one), builds nested models through their own generated functions, collects unkno
 ``extra``, and fills the frozen instance's slots. ``_convert`` registers them on its
 one converter. Measured with ``benchmarks/bulk_fetch.py --profile``.
 
+Fields a later API version added (``since`` in their metadata) are looked up only in objects
+that have a key the first version lacks, so 2.9-shaped parts pay nothing for them. Assignee ids
+(``assignee_id`` in their metadata) become one type, and their JSON type is recorded for
+``to_dict``.
+
 A failure raises ``StructureError`` carrying the JSON path to the value that failed.
 """
 
 from __future__ import annotations
 
+import enum
 import types
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -26,7 +32,7 @@ __all__ = ["StructureError", "make_structure_fn"]
 _STATES: dict[str, TicketState] = {s.value: s for s in TicketState}
 # Keys the live API uses in place of the schema's (the attribute list's ``data``).
 _ALTERNATE_KEYS: dict[str, str] = {"ticket_type_attributes": "data"}
-_PRIVATE_FIELDS = ("extra", "items_key")
+_PRIVATE_FIELDS = ("extra", "items_key", "_assignee_id_types")
 
 
 class StructureError(Exception):
@@ -81,18 +87,58 @@ def _nullable(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return lambda value: None if value is None else fn(value)
 
 
+def _scalar_items(items: list[Any], cls: type, key: str, expected: str) -> tuple[Any, ...]:
+    """``items`` as a tuple if every one is a ``cls``, else the error naming the first that is
+    not (a JSON array of strings, of integers...)."""
+    for index, item in enumerate(items):
+        if item.__class__ is not cls:
+            raise _bad(index, item, expected).at(key)
+    return tuple(items)
+
+
+def _str_enum(tp: Any) -> type[enum.StrEnum] | None:
+    """The ``StrEnum`` of a field typed ``SomeStrEnum | str | None``, else ``None``."""
+    args = get_args(tp)
+    if len(args) != 3 or args[1:] != (str, type(None)) or not isinstance(args[0], type):
+        return None
+    return args[0] if issubclass(args[0], enum.StrEnum) else None
+
+
 # Inline checks per scalar field type: (condition the value must meet, what is expected).
 _SCALARS: dict[Any, tuple[str, str]] = {
     str | None: ("v.__class__ is str", "a string or null"),
     int | None: ("v.__class__ is int", "an integer or null"),
     bool | None: ("v.__class__ is bool", "a boolean or null"),
-    str | int | None: ("v.__class__ is str or v.__class__ is int", "a string, an integer or null"),
     Mapping[str, Any] | None: ("v.__class__ is dict", "an object or null"),
     Mapping[str, Any] | str | None: (
         "v.__class__ is dict or v.__class__ is str",
         "an object, a string or null",
     ),
 }
+
+
+# Inline checks for a string or an array of scalars (``updated_attribute_data.value``'s ``id``
+# and ``label``): (item class, what is expected of an item, what is expected of the value).
+_SCALAR_ARRAYS: dict[Any, tuple[type, str, str]] = {
+    str | tuple[int, ...] | None: (int, "an integer", "a string, an array of integers or null"),
+    str | tuple[str, ...] | None: (str, "a string", "a string, an array of strings or null"),
+}
+
+
+def _assignee_id_lines(key: str, kind: str) -> list[str]:
+    """Lines for an assignee id: a ``str`` (up to 2.15) or an ``int`` (2.16), ``"0"`` or ``0``
+    for none. Leaves the id as a ``str`` or ``None`` in ``v``, and the JSON type in ``kind``."""
+    return [
+        f"v = o.get({key})",
+        "if v.__class__ is str:",
+        f"    {kind} = str",
+        "    if v == '0': v = None",
+        "elif v.__class__ is int:",
+        f"    {kind} = int",
+        "    v = None if v == 0 else str(v)",
+        f"elif v is None: {kind} = None",
+        f"else: raise _bad({key}, v, 'a string, an integer or null')",
+    ]
 
 
 def _field_lines(
@@ -106,11 +152,25 @@ def _field_lines(
     if tp in _SCALARS:
         check, expected = _SCALARS[tp]
         return [get, f"if v is not None and not ({check}): raise _bad({key}, v, {expected!r})"]
-    if tp == TicketState | str | None:
+    members = _str_enum(tp)
+    if members is not None:  # a known value becomes its member; any other string stays a str
+        lookup = "_STATES" if members is TicketState else f"_members_{name}"
+        env[lookup] = {m.value: m for m in members}
+        return [  # a subscript is quicker than .get(v, v), and a value it misses is rare
+            get,
+            "if v.__class__ is str:",
+            f"    try: v = {lookup}[v]",
+            "    except KeyError: pass  # a value this version does not know: kept as the str",
+            f"elif v is not None: raise _bad({key}, v, 'a string or null')",
+        ]
+    if tp in _SCALAR_ARRAYS:
+        item_cls, item_expected, expected = _SCALAR_ARRAYS[tp]
+        env[f"_item_cls_{name}"] = item_cls
         return [
             get,
-            "if v.__class__ is str: v = _STATES.get(v, v)",
-            f"elif v is not None: raise _bad({key}, v, 'a string or null')",
+            "if v.__class__ is list:",
+            f"    v = _scalar_items(v, _item_cls_{name}, {key}, {item_expected!r})",
+            f"elif v is not None and v.__class__ is not str: raise _bad({key}, v, {expected!r})",
         ]
     if tp == Timestamp | None:
         return [
@@ -124,7 +184,9 @@ def _field_lines(
         env["_h_state_detail"] = hooks[TicketStateDetail]
         return [
             get,
-            "if v.__class__ is str: v = _STATES.get(v, v)",
+            "if v.__class__ is str:",
+            "    try: v = _STATES[v]",
+            "    except KeyError: pass",
             "elif v.__class__ is dict:",
             "    try: v = _h_state_detail(v)",
             f"    except StructureError as e: raise e.at({key})",
@@ -177,7 +239,8 @@ def _construct(cls: type[Any], values: dict[str, str], env: dict[str, Any]) -> l
         for f in attrs.fields(cls)
     )
     if not plain:
-        return [f"    return _cls({', '.join(f'{n}={v}' for n, v in values.items())})"]
+        alias = {f.name: f.alias for f in attrs.fields(cls)}
+        return [f"    return _cls({', '.join(f'{alias[n]}={v}' for n, v in values.items())})"]
     env["_new"] = object.__new__
     lines = ["    instance = _new(_cls)"]
     for name, value in values.items():
@@ -204,6 +267,7 @@ def make_structure_fn(
         "_known_alt": frozenset(known | set(_ALTERNATE_KEYS.values())),
         "_bad": _bad,
         "_locate": _locate,
+        "_scalar_items": _scalar_items,
         "_fromtimestamp": datetime.fromtimestamp,
         "_UTC": UTC,
         "_STATES": _STATES,
@@ -219,20 +283,46 @@ def make_structure_fn(
             "    if items_key not in o and 'data' in o: items_key = 'data'",
             "    known = _known if items_key == 'ticket_type_attributes' else _known_alt",
         ]
+    ks = "known" if has_items_key else "_known"  # the names of the fields, as the body sees them
+    extra = f"{{}} if {ks}.issuperset(o) else {{k: x for k, x in o.items() if k not in {ks}}}"
+    # Fields a later API version added (``since`` in their metadata) are absent from most
+    # objects: when every key is a field of the first version, they are None without a look.
+    later = [f for f in fields if "since" in f.metadata]
+    if later:
+        env["_core"] = frozenset(f.name for f in fields if "since" not in f.metadata)
+        lines += [
+            "    if _core.issuperset(o):",
+            "        later = False",
+            "        extra = {}",
+            "    else:",
+            "        later = True",
+            f"        extra = {extra}",
+        ]
     else:
-        lines.append("    known = _known")
-    lines += [
-        "    extra = {} if known.issuperset(o) else {k: x for k, x in o.items() if k not in known}",
-    ]
+        lines.append(f"    extra = {extra}")
     values = {}
+    assignee_kinds = []
+    later_lines = []
     for index, f in enumerate(fields):
         key = "items_key" if has_items_key and f.name in _ALTERNATE_KEYS else repr(f.name)
-        body = _field_lines(f.name, key, hints[f.name], env, hooks)
-        lines += [f"    {line}" for line in body] + [f"    a{index} = v"]
+        if "assignee_id" in f.metadata:
+            assignee_kinds.append(f"k{index}")
+            body = _assignee_id_lines(key, f"k{index}")
+        else:
+            body = _field_lines(f.name, key, hints[f.name], env, hooks)
+        if f in later:
+            later_lines += [f"        {line}" for line in body] + [f"        a{index} = v"]
+        else:
+            lines += [f"    {line}" for line in body] + [f"    a{index} = v"]
         values[f.name] = f"a{index}"
+    if later:
+        absent = " = ".join(values[f.name] for f in later)
+        lines += ["    if later:", *later_lines, f"    else: {absent} = None"]
     values["extra"] = "extra"
     if has_items_key:
         values["items_key"] = "items_key"
+    if assignee_kinds:
+        values["_assignee_id_types"] = f"({', '.join(assignee_kinds)},)"
     lines += _construct(cls, values, env)
     # Everything the body looks up is a variable of the enclosing factory, read from its cell:
     # as quick as a local, and unlike default arguments, nothing to fill in on each call.
