@@ -45,7 +45,8 @@ TEST_EXTRAS := test,cli,redis
 # tests run (and why); tools/mutation_score.py scores the results.
 MUTATE_MODULES ?= intercom_async/_ratelimit.py intercom_async/_skew.py \
                   intercom_async/_pacer.py intercom_async/_protocol.py \
-                  intercom_async/_retry.py intercom_async/_bulk.py intercom_async/_shared.py
+                  intercom_async/_retry.py intercom_async/_bulk.py intercom_async/_shared.py \
+                  intercom_async/_limits.py
 MUTATE_SURVIVORS ?= mutants/survivors.txt
 # Mutants tested at once (mutmut's default is one per core). The tests mostly wait on timers
 # (rate-limit windows, backoffs), so two per core keep the cores busy without slowing a mutant's

@@ -397,15 +397,15 @@ async def _profiled(contender: Contender, url: str, n: int, c: int) -> pstats.St
     return pstats.Stats(profiler)
 
 
-def _json_only(status: int, headers: Any, body: bytes, **_: Any) -> Any:
-    return json.loads(body)
+def _json_only(response: Any, into: Any) -> Any:
+    return json.loads(response.body)
 
 
 async def run_ours_no_models(
     url: str, warm: list[str], ids: list[str], c: int, m: Measure
 ) -> Timing:
     """get_many with the model building patched out (a private name): a diagnostic only."""
-    with unittest.mock.patch.object(_client, "decipher_ticket", _json_only):
+    with unittest.mock.patch.object(_client, "decode", _json_only):
         return await run_ours(url, warm, ids, c, m)
 
 
@@ -413,7 +413,7 @@ async def run_gather_no_models(
     url: str, warm: list[str], ids: list[str], c: int, m: Measure
 ) -> Timing:
     """``tickets.get`` on ``c`` tasks of ``asyncio.gather`` (no ``get_many``), no models."""
-    with unittest.mock.patch.object(_client, "decipher_ticket", _json_only):
+    with unittest.mock.patch.object(_client, "decode", _json_only):
         async with IntercomClient(token="bench", base_url=url) as client:
 
             async def fetch(batch: list[str]) -> None:

@@ -18,6 +18,7 @@ from ._errors import (
     AuthenticationError,
     ClientClosedError,
     IntercomError,
+    InvalidQueryError,
     InvalidTicketIdError,
     NotFoundError,
     PermissionDeniedError,
@@ -25,18 +26,30 @@ from ._errors import (
     ResponseDecodeError,
     ServerError,
     TransportError,
+    UnsupportedVersionError,
 )
+from ._events import (
+    RateLimitWaitEvent,
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+)
+from ._hooks import Hooks
+from ._limits import RateLimit
 from ._models import (
     Attachment,
     AuthorType,
     ContactReference,
+    CursorPages,
     ErrorDetail,
     LinkedObject,
     LinkedObjectList,
+    PageCursor,
     Reference,
     Ticket,
     TicketCategory,
     TicketContacts,
+    TicketList,
     TicketPart,
     TicketPartAuthor,
     TicketParts,
@@ -51,7 +64,7 @@ from ._models import (
     UpdatedAttributeData,
     UpdatedAttributeValue,
 )
-from ._protocol import RateLimit
+from ._query import Filter, Group, Query, all_of, any_of, updated_since, where
 from ._retry import RetryPolicy
 from ._tickets import Tickets
 from ._version import __version__
@@ -64,24 +77,36 @@ __all__ = [
     "ClientClosedError",
     "ClientStats",
     "ContactReference",
+    "CursorPages",
     "ErrorDetail",
+    "Filter",
+    "Group",
+    "Hooks",
     "IntercomClient",
     "IntercomError",
+    "InvalidQueryError",
     "InvalidTicketIdError",
     "LinkedObject",
     "LinkedObjectList",
     "NotFoundError",
+    "PageCursor",
     "PermissionDeniedError",
+    "Query",
     "RateLimit",
     "RateLimitError",
+    "RateLimitWaitEvent",
     "Reference",
+    "RequestEvent",
     "ResponseDecodeError",
+    "ResponseEvent",
+    "RetryEvent",
     "RetryPolicy",
     "ServerError",
     "Ticket",
     "TicketCategory",
     "TicketContacts",
     "TicketId",
+    "TicketList",
     "TicketPart",
     "TicketPartAuthor",
     "TicketParts",
@@ -95,11 +120,16 @@ __all__ = [
     "Tickets",
     "Timestamp",
     "TransportError",
+    "UnsupportedVersionError",
     "UpdatedAttribute",
     "UpdatedAttributeData",
     "UpdatedAttributeValue",
     "__version__",
+    "all_of",
+    "any_of",
     "to_dict",
+    "updated_since",
+    "where",
 ]
 
 # A library logs; the application decides where it goes (and without setup, nowhere).

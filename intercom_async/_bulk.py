@@ -1,4 +1,5 @@
-"""Bulk retrieval: many ids in, one ``TicketResult`` per id out, with bounded everything.
+"""Bulk retrieval: many ids in, one result per id out (a ``TicketResult`` for tickets), with
+bounded everything; generic over what is fetched (``fetch_many``'s ``fetch`` and ``result``).
 
 ``concurrency`` workers pull ids from the caller's (sync or async) iterable one at a time, fetch
 them through the client (so the client's retries and rate-limit pacing apply), and hand results
@@ -31,18 +32,48 @@ from collections.abc import (
     Iterator,
 )
 from functools import partial
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from attrs import frozen
 
 from ._errors import AuthenticationError, ClientClosedError, IntercomError
 from ._models import Ticket
 
-__all__ = ["TicketId", "TicketIds", "TicketResult", "fetch_many"]
+__all__ = ["Keys", "MakeResult", "TicketId", "TicketIds", "TicketResult", "fetch_many"]
+
+K = TypeVar("K")  # what identifies one thing to fetch (a ticket id)
+V = TypeVar("V")  # what is fetched (a Ticket)
+K_contra = TypeVar("K_contra", contravariant=True)
+V_contra = TypeVar("V_contra", contravariant=True)
+R = TypeVar("R", bound="_Indexed")  # the result of one key (a TicketResult)
+R_co = TypeVar("R_co", covariant=True)
+
+Keys = Iterable[K] | AsyncIterable[K]
+"""What a bulk fetch reads its keys from: any iterable or async iterable."""
 
 TicketId = str | int
 """A ticket id: Intercom's ``id`` of a ticket, as a str (``"1295"``) or an int."""
-TicketIds = Iterable[TicketId] | AsyncIterable[TicketId]
+TicketIds = Keys[TicketId]
+
+
+class _Indexed(Protocol):
+    @property
+    def index(self) -> int: ...
+
+
+class MakeResult(Protocol[K_contra, V_contra, R_co]):
+    """How a bulk fetch makes the result of one key: ``(key, value, error, index, skipped)``,
+    ``value`` or ``error`` being ``None`` (a ``TicketResult`` is made so)."""
+
+    def __call__(
+        self,
+        key: K_contra,
+        value: V_contra | None,
+        error: IntercomError | None,
+        index: int,
+        skipped: bool = False,
+        /,
+    ) -> R_co: ...
 
 
 @frozen
@@ -79,13 +110,13 @@ class _Done:
         self.failure = failure
 
 
-class _Source:
+class _Source(Generic[K]):
     """Hands out ``(index, id)`` pairs from a sync or async iterable, one caller at a time."""
 
-    def __init__(self, ids: TicketIds) -> None:
+    def __init__(self, ids: Keys[K]) -> None:
         if isinstance(ids, (str, bytes)):
             raise TypeError("ids must be an iterable of ids, not a single str; wrap it in a list")
-        self._iterator: AsyncIterator[TicketId] | Iterator[TicketId] | None
+        self._iterator: AsyncIterator[K] | Iterator[K] | None
         if isinstance(ids, AsyncIterable):
             self._iterator = aiter(ids)
         elif isinstance(ids, Iterable):
@@ -97,7 +128,7 @@ class _Source:
         self._next_index = 0
         self.failure: Exception | None = None  # what the iterable raised, if it did
 
-    async def next(self) -> tuple[int, TicketId] | None:
+    async def next(self) -> tuple[int, K] | None:
         async with self._lock:
             iterator = self._iterator
             if iterator is None:
@@ -131,18 +162,20 @@ class _Source:
 
 
 async def fetch_many(
-    fetch: Callable[[TicketId], Awaitable[Ticket]],
-    ids: TicketIds,
+    fetch: Callable[[K], Awaitable[V]],
+    ids: Keys[K],
     *,
     concurrency: int,
     ordered: bool,
-    on_result: Callable[[TicketResult], Any] | None,
-) -> AsyncGenerator[TicketResult, None]:
-    """Yield one ``TicketResult`` per id, fetching with ``fetch`` on ``concurrency`` workers."""
+    on_result: Callable[[R], Any] | None,
+    result: MakeResult[K, V, R],
+) -> AsyncGenerator[R, None]:
+    """Yield one result (made by ``result``) per key, fetching with ``fetch`` on
+    ``concurrency`` workers."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be an int >= 1, not {concurrency!r}")
     source = _Source(ids)
-    queue: asyncio.Queue[TicketResult | _Done] = asyncio.Queue(maxsize=concurrency)
+    queue: asyncio.Queue[R | _Done] = asyncio.Queue(maxsize=concurrency)
     window = 2 * concurrency  # ordered mode: how far past the next result to yield workers go
     next_to_yield = 0
     advanced = asyncio.Condition()
@@ -152,33 +185,33 @@ async def fetch_many(
     def _within(index: int) -> bool:
         return index < next_to_yield + window
 
-    async def one(index: int, ticket_id: TicketId) -> TicketResult:
+    async def one(index: int, key: K) -> R:
         nonlocal refused
         if refused is not None:
-            return TicketResult(ticket_id, None, refused, index, skipped=True)
+            return result(key, None, refused, index, True)
         try:
-            ticket = await fetch(ticket_id)
+            value = await fetch(key)
         except ClientClosedError:
             raise
         except AuthenticationError as error:
             refused = refused or error
-            return TicketResult(ticket_id, None, error, index)
+            return result(key, None, error, index)
         except IntercomError as error:
-            return TicketResult(ticket_id, None, error, index)
-        return TicketResult(ticket_id, ticket, None, index)
+            return result(key, None, error, index)
+        return result(key, value, None, index)
 
     async def worker() -> None:
         failure: BaseException | None = None
         try:
             while (item := await source.next()) is not None:
-                index, ticket_id = item
+                index, key = item
                 if ordered and not _within(index):
                     async with advanced:
                         await advanced.wait_for(partial(_within, index))
-                result = await one(index, ticket_id)
+                outcome = await one(index, key)
                 if stopping:
                     return
-                await queue.put(result)
+                await queue.put(outcome)
         except Exception as exc:  # a bug or a closed client: the consumer re-raises it
             failure = exc
         if not stopping:
@@ -189,7 +222,7 @@ async def fetch_many(
         for n in range(concurrency)
     ]
     running = len(workers)
-    held: dict[int, TicketResult] = {}
+    held: dict[int, R] = {}
     try:
         while running:
             message = await queue.get()

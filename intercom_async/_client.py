@@ -2,28 +2,31 @@
 
 A client is open from construction until ``aclose()`` (or the end of its ``async with``), then
 closed for good; it owns one ``aiohttp.ClientSession`` (one connection pool), made on first use,
-unless you hand it yours. Each request: wait for the rate-limit pacer, wait for a connection of
-the pool, send, read the body (capped), hand status, headers and body to the sans-I/O core to
-decipher. Every ``await`` on that path may be cancelled (a caller's deadline, a ``break`` out of
-``get_many``): the pacer is then told what became of the request, and the pool slot is given
-back, so the client is left as it was. ``aclose()`` ends every wait at once with
-``ClientClosedError``. A call, its retries included, runs inside one ``asyncio.timeout`` of
-the policy's ``max_delay``.
+unless you hand it yours. Every endpoint goes through one request path (``request``): each
+attempt waits for the rate-limit pacer, waits for a connection of the pool, sends, parses the
+rate-limit headers once, reads the body (capped) into a ``Response``; then the sans-I/O core
+decodes the JSON and structures the model. Every ``await`` on that path may be cancelled (a
+caller's deadline, a ``break`` out of ``get_many``): the pacer is then told what became of the
+request, and the pool slot is given back, so the client is left as it was. ``aclose()`` ends
+every wait at once with ``ClientClosedError``. A call, its retries included, runs inside one
+``asyncio.timeout`` of the policy's ``max_delay``.
 
-``with_options`` makes a view: a client object with its own policy and timeout over the same
-``Session`` (``_session.py``: the aiohttp session, counters and lifecycle), pacer and pool slots.
+``with_options`` makes a view, built explicitly: a client object with its own policy and timeout
+over the same ``Session`` (``_session.py``: the aiohttp session, counters and lifecycle), pacer
+and pool slots; its resources are bound by ``_bind_resources``, as the client's are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json as jsonlib
 import math
 import os
 import time
 from functools import partial
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import attrs
@@ -37,12 +40,13 @@ from ._errors import (
     TransportError,
     shorten,
 )
-from ._models import Ticket
+from ._limits import LimitHeaders, RateLimit
 from ._pacer import CLOSED_MESSAGE, Pacer
 from ._protocol import (
-    RateLimit,
+    Response,
+    api_error,
     build_headers,
-    decipher_ticket,
+    decode,
     resolve_base_url,
     validate_version,
 )
@@ -53,6 +57,8 @@ from ._sleep import Sleeper
 from ._tickets import Tickets
 
 __all__ = ["ClientStats", "IntercomClient"]
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -165,6 +171,8 @@ class IntercomClient:
     ``with_options`` makes views of it with their own retry policy and timeout.
     """
 
+    tickets: Tickets
+
     def __init__(
         self,
         token: str | None = None,
@@ -199,6 +207,8 @@ class IntercomClient:
             kind = type(session).__name__
             raise TypeError(f"session must be an aiohttp.ClientSession, not {kind}")
         self._headers = build_headers(wrapped.checked(), self._version)
+        self._json_headers = build_headers(wrapped.checked(), self._version)
+        self._json_headers["Content-Type"] = "application/json"
         self._session = Session(session, max_connections=max_connections, timeout=self._timeout)
         # A request takes a connection slot before its timeout starts, so that waiting for a
         # free connection never counts as the attempt's time: as many slots as the pool has
@@ -216,7 +226,7 @@ class IntercomClient:
             self._quota = quota._quota_for(pacer, wrapped.digest(), look_timeout=look_timeout)
         self._sleeper = Sleeper(CLOSED_MESSAGE)
         self._parent: IntercomClient | None = None
-        self.tickets = Tickets(self)
+        _bind_resources(self)
 
     def with_options(
         self,
@@ -245,15 +255,31 @@ class IntercomClient:
             timeout: the view's attempt timeout, as for ``IntercomClient``; ``None`` keeps
                 this client's.
         """
+        return self._view(
+            self._retry if retry is None else _retry_policy(retry),
+            self._timeout if timeout is None else _client_timeout(timeout),
+        )
+
+    def _view(self, retry: RetryPolicy, timeout: aiohttp.ClientTimeout) -> IntercomClient:
+        """A view: what the client shares (settings, ``Session``, quota, pacer, pool slots,
+        sleeper), each named here, with ``retry`` and ``timeout`` its own; resources bound to
+        it by ``_bind_resources``, as for the client."""
         view = object.__new__(IntercomClient)
-        view.__dict__.update(self.__dict__)
-        if retry is not None:
-            view._retry = _retry_policy(retry)
-        if timeout is not None:
-            view._timeout = _client_timeout(timeout)
-        view._per_request = view._request_options()
+        view._base_url = self._base_url
+        view._version = self._version
+        view._max_response_bytes = self._max_response_bytes
+        view._headers = self._headers
+        view._json_headers = self._json_headers
+        view._session = self._session
+        view._slots = self._slots
+        view._pacer = self._pacer
+        view._quota = self._quota
+        view._sleeper = self._sleeper
         view._parent = self._parent or self
-        view.tickets = Tickets(view)
+        view._retry = retry
+        view._timeout = timeout
+        view._per_request = view._request_options()
+        _bind_resources(view)
         return view
 
     def _request_options(self) -> dict[str, Any]:
@@ -354,8 +380,18 @@ class IntercomClient:
 
     # -- requests ----------------------------------------------------------------------------
 
-    async def _get_ticket(self, path: str) -> Ticket:
-        """``GET`` a ticket path under the retry policy, all of it within ``max_delay``."""
+    async def request(self, method: str, path: str, into: type[T], *, json: Any = None) -> T:
+        """The ``into`` model a 2xx answer to ``method path`` carries (the ``Requester``
+        interface resources are bound to): ``_request``, then ``decode``."""
+        return decode(await self._request(method, path, json=json), into)
+
+    async def _request(self, method: str, path: str, *, json: Any = None) -> Response:
+        """Send ``method path`` under the retry policy, all of it within ``max_delay``; the
+        2xx ``Response`` (a non-2xx is raised as its ``ApiError``, after the retries).
+
+        ``json`` is sent as the JSON body, serialized once, so that a retry resends the same
+        bytes."""
+        body = None if json is None else jsonlib.dumps(json, separators=(",", ":")).encode()
         policy = self._retry
         call = _Call()
         started = time.monotonic()
@@ -363,14 +399,14 @@ class IntercomClient:
         try:
             async with deadline:
                 try:
-                    return await self._attempt(path, call)
+                    return await self._attempt(method, path, body, call)
                 except IntercomError as error:
                     return await retry_after_failure(
                         policy,
                         error,
                         started,
-                        partial(self._attempt, path, call),
-                        what=f"GET {shorten(path)}",
+                        partial(self._attempt, method, path, body, call),
+                        what=f"{method} {shorten(path)}",
                         on_retry=self._count_retry,
                         sleep=partial(self._back_off, call),
                     )
@@ -379,6 +415,7 @@ class IntercomClient:
                 raise
             raise TransportError(
                 f"gave up {call.stage} after the retry policy's max_delay of {policy.max_delay:g}s",
+                method=method,
                 path=path,
                 timed_out=True,
             ) from exc
@@ -390,7 +427,7 @@ class IntercomClient:
     def _count_retry(self, error: IntercomError, wait: float) -> None:
         self._session.retries += 1
 
-    async def _attempt(self, path: str, call: _Call) -> Ticket:
+    async def _attempt(self, method: str, path: str, body: bytes | None, call: _Call) -> Response:
         # A closed client fails at once, not after its turn.
         session = self._session.ensure()
         call.stage = _FOR_TURN
@@ -406,19 +443,22 @@ class IntercomClient:
                 stage = _SENT
                 call.stage = _FOR_ANSWER
                 self._session.requests += 1
-                async with session.get(
+                async with session.request(
+                    method,
                     URL(self._base_url + path, encoded=True),
-                    headers=self._headers,
+                    headers=self._headers if body is None else self._json_headers,
+                    data=body,
                     allow_redirects=False,
                     **self._per_request,
-                ) as response:
+                ) as answer:
                     stage = _ANSWERED
-                    self._quota.answered(turn, response.status, response.headers)
-                    if response.status == 429:
+                    status, headers = answer.status, answer.headers
+                    limits = LimitHeaders.parse(status, headers, time.time())  # once per answer
+                    self._quota.answered(turn, limits)
+                    if status == 429:
                         self._session.rate_limited += 1
-                    body = await self._read_body(response)
-                    status, reason = response.status, response.reason or ""
-                    headers = response.headers
+                    content = await self._read_body(answer)
+                    reason = answer.reason or ""
             finally:
                 if self._slots is not None:
                     self._slots.release()
@@ -427,6 +467,7 @@ class IntercomClient:
                 raise ClientClosedError(CLOSED_MESSAGE) from exc
             raise TransportError(
                 _describe(exc),
+                method=method,
                 path=path,
                 retryable=_retryable(exc),
                 timed_out=isinstance(exc, TimeoutError),
@@ -438,7 +479,12 @@ class IntercomClient:
         finally:
             if stage is not _ANSWERED:
                 self._quota.unanswered(turn, sent=stage is _SENT)
-        return decipher_ticket(status, headers, body, reason=reason, path=path)
+        response = Response(
+            status, headers, content, reason=reason, method=method, path=path, limits=limits
+        )
+        if not 200 <= status < 300:
+            raise api_error(response)  # inside the attempt: the retry policy sees it
+        return response
 
     async def _read_body(self, response: aiohttp.ClientResponse) -> bytes:
         cap = self._max_response_bytes
@@ -488,6 +534,12 @@ _BETWEEN_ATTEMPTS = "between attempts"
 _WAITING = "waiting"
 _SENT = "sent"
 _ANSWERED = "answered"
+
+
+def _bind_resources(requester: IntercomClient) -> None:
+    """Bind the resources (``client.tickets``...) to a client or view: the one place they are
+    made, so that a view's resources use the view's policy. A new resource is added here."""
+    requester.tickets = Tickets(requester)
 
 
 def _retry_policy(retry: object) -> RetryPolicy:

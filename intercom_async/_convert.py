@@ -13,23 +13,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from cattrs import Converter
 from cattrs.gen import make_dict_unstructure_fn, override
 
+from ._lenient import structure_leniently
 from ._models import (
     Attachment,
     AuthorType,
     ContactReference,
+    CursorPages,
     ErrorDetail,
     LinkedObject,
     LinkedObjectList,
+    PageCursor,
     Reference,
     Ticket,
     TicketCategory,
     TicketContacts,
+    TicketList,
     TicketPart,
     TicketPartAuthor,
     TicketParts,
@@ -46,7 +50,17 @@ from ._models import (
 )
 from ._structure import StructureError, make_structure_fn
 
-__all__ = ["StructureError", "error_path", "structure_error_list", "structure_ticket", "to_dict"]
+__all__ = [
+    "TYPE_NAMES",
+    "StructureError",
+    "error_path",
+    "structure",
+    "structure_error_list",
+    "structure_ticket",
+    "to_dict",
+]
+
+T = TypeVar("T")
 
 # Every model, leaves first: a model's hook is generated from the hooks of the models it nests.
 _MODELS: tuple[type[Any], ...] = (
@@ -68,6 +82,9 @@ _MODELS: tuple[type[Any], ...] = (
     LinkedObject,
     LinkedObjectList,
     Ticket,
+    PageCursor,
+    CursorPages,
+    TicketList,
 )
 # The strings that are an integer's decimal form: the assignee ids 2.16 sent as integers.
 _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
@@ -75,6 +92,8 @@ _INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
 _STR_ENUMS = (TicketState, TicketCategory, AuthorType)
 
 _converter = Converter()
+# The generated structuring function of each model (filled by ``_build``).
+_HOOKS: dict[type, Callable[[Any], Any]] = {}
 
 
 def _unstructure_timestamp(value: Timestamp) -> int | float:
@@ -169,7 +188,7 @@ def _build(c: Converter) -> None:
     )
     _on(c.register_unstructure_hook_func, Mapping[str, Any] | None, _drop_nulls)
     _on(c.register_unstructure_hook_func, Mapping[str, Any] | str | None, _drop_nulls)
-    hooks: dict[type, Callable[[Any], Any]] = {}
+    hooks = _HOOKS
     for cls in _MODELS:
         hook = hooks[cls] = make_structure_fn(cls, hooks)
         _on(c.register_structure_hook_func, cls, lambda value, _, hook=hook: hook(value))
@@ -178,17 +197,40 @@ def _build(c: Converter) -> None:
 
 
 _build(_converter)
-_structure_ticket = _converter.get_structure_hook(Ticket)
+
+# The ``type`` a model's JSON object says it is, where Intercom names it: anything else there is
+# another object, refused before its fields are looked at. A model added later registers here.
+TYPE_NAMES: dict[type[Any], str] = {Ticket: "ticket", TicketList: "ticket.list"}
+_hooks: dict[type[Any], Callable[[Any, Any], Any]] = {}
+
+
+def structure(data: Any, cls: type[T], *, lenient: bool = False) -> T:
+    """Parse decoded JSON into a model of class ``cls``; raises ``StructureError`` on any
+    shape the API's description forbids (and on a ``type`` that names another object).
+
+    With ``lenient=True`` (for ``version="Preview"`` and ``"Unstable"``), a field whose value
+    does not fit is moved, as sent, into the ``extra`` of the object holding it instead (see
+    ``_lenient``); that costs nothing unless the strict structuring fails.
+    """
+    name = TYPE_NAMES.get(cls)
+    if name is not None and data.__class__ is dict:
+        kind = data.get("type")
+        if kind is not None and kind != name:
+            raise StructureError(f'expected "{name}", got {kind!r}', ["type"])
+    hook = _hooks.get(cls)
+    if hook is None:
+        hook = _hooks[cls] = _converter.get_structure_hook(cls)
+    try:
+        return hook(data, cls)  # type: ignore[no-any-return]
+    except StructureError:
+        if not lenient:
+            raise
+    return structure_leniently(data, cls, _HOOKS)  # type: ignore[no-any-return]
 
 
 def structure_ticket(data: Any) -> Ticket:
-    """Parse decoded JSON into a ``Ticket``; raises ``StructureError`` on any shape the 2.9
-    description forbids."""
-    if data.__class__ is dict:
-        kind = data.get("type")
-        if kind is not None and kind != "ticket":
-            raise StructureError(f'expected "ticket", got {kind!r}', ["type"])
-    return _structure_ticket(data, Ticket)  # type: ignore[no-any-return]
+    """``structure(data, Ticket)``."""
+    return structure(data, Ticket)
 
 
 def structure_error_list(data: Any) -> tuple[str | None, list[ErrorDetail]]:

@@ -2,6 +2,8 @@
 
     IntercomError                 Intercom or the network failed, or answered no
     ├── InvalidTicketIdError      an id that cannot be sent (empty, too long, not a str or int)
+    ├── InvalidQueryError         a search query Intercom would refuse (names its JSON path)
+    ├── UnsupportedVersionError   an endpoint the client's Intercom-Version lacks (search < 2.10)
     ├── TransportError            no answer: connection refused or reset, a timeout, a cut body
     ├── ResponseDecodeError       a 2xx answer that is not a ticket (names the failing JSON path)
     └── ApiError                  any other answer: non-2xx, redirects included
@@ -36,6 +38,7 @@ __all__ = [
     "AuthenticationError",
     "ClientClosedError",
     "IntercomError",
+    "InvalidQueryError",
     "InvalidTicketIdError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -43,6 +46,7 @@ __all__ = [
     "ResponseDecodeError",
     "ServerError",
     "TransportError",
+    "UnsupportedVersionError",
 ]
 
 
@@ -120,6 +124,36 @@ class InvalidTicketIdError(IntercomError, ValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__(_fit(message))
+
+
+class InvalidQueryError(IntercomError, ValueError):
+    """A search query Intercom would refuse: a wrong shape, key, field, operator or value, or
+    more nesting or filters than Intercom allows. Nothing was sent.
+
+    ``str()`` starts with the JSON path of what is wrong (``query.value[2].operator: ...``).
+
+    Attributes:
+        path (str): the JSON path of what is wrong, from ``query``.
+    """
+
+    def __init__(self, message: str, *, path: str = "query") -> None:
+        super().__init__(_fit(f"{shorten(path, 2 * QUOTE_LIMIT)}: {message}"))
+        self.path = path
+
+
+class UnsupportedVersionError(IntercomError, ValueError):
+    """An endpoint that the client's ``Intercom-Version`` does not have (search before 2.10).
+    Nothing was sent; the message names the version to ask for.
+
+    Attributes:
+        version (str): the version the client sends.
+        since (str): the first version that has the endpoint.
+    """
+
+    def __init__(self, message: str, *, version: str, since: str) -> None:
+        super().__init__(_fit(message))
+        self.version = version
+        self.since = since
 
 
 class TransportError(IntercomError):
@@ -208,6 +242,10 @@ class ApiError(IntercomError):
         method (str): the request's HTTP method.
         path (str): the request's path (``"/tickets/1295"``).
     """
+
+    # The answer's rate-limit headers as the request path parsed them (a ``LimitHeaders``),
+    # for the retry policy; ``None`` on an error made elsewhere (it then reads ``headers``).
+    _limits: object = None
 
     def __init__(
         self,

@@ -24,13 +24,16 @@ __all__ = [
     "Attachment",
     "AuthorType",
     "ContactReference",
+    "CursorPages",
     "ErrorDetail",
     "LinkedObject",
     "LinkedObjectList",
+    "PageCursor",
     "Reference",
     "Ticket",
     "TicketCategory",
     "TicketContacts",
+    "TicketList",
     "TicketPart",
     "TicketPartAuthor",
     "TicketParts",
@@ -57,6 +60,12 @@ hold (before year 1 or after year 9999), so that no value is lost or refused.
 def _extra() -> Any:
     # The keys a response carried that the model does not know (none, mostly).
     return field(factory=dict, kw_only=True)
+
+
+# The metadata of a field that lenient parsing (``version="Preview"``) never moves to
+# ``extra``: a page's tickets and its cursor. A wrong type there fails the call rather than end
+# a search early.
+_ESSENTIAL = {"essential": True}
 
 
 # A field that a later API version added to the 2.9 schema has that version as ``since`` in its
@@ -676,3 +685,81 @@ class Ticket:
         if self.ticket_parts is None:
             return ()
         return self.ticket_parts.ticket_parts or ()
+
+
+@frozen
+class PageCursor:
+    """Where the next page of a search starts: ``CursorPages.next`` (API 2.10 and later).
+
+    Attributes:
+        per_page: how many results the next page holds.
+        starting_after: the cursor to send as ``pagination.starting_after`` for the next page:
+            opaque, to pass back as it came.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    per_page: int | None = None
+    starting_after: str | None = field(default=None, metadata=_ESSENTIAL)
+    extra: Mapping[str, Any] = _extra()
+
+
+@frozen
+class CursorPages:
+    """Where a page of search results stands: ``TicketList.pages`` (API 2.10 and later).
+
+    Attributes:
+        type: ``"pages"``.
+        page: the number of this page, from 1.
+        per_page: how many results a page holds.
+        total_pages: how many pages the search has in all.
+        next: where the next page starts; ``None`` on the last page.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    type: str | None = None
+    page: int | None = None
+    per_page: int | None = None
+    total_pages: int | None = None
+    next: PageCursor | None = field(default=None, metadata=_ESSENTIAL)
+    extra: Mapping[str, Any] = _extra()
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor of the next page (``next.starting_after``), or ``None`` on the last."""
+        return None if self.next is None else self.next.starting_after
+
+
+@frozen
+class TicketList:
+    """One page of search results, as ``POST /tickets/search`` returns it (API 2.10 and later).
+
+    Iterable over its tickets. A search result is a ticket like the one ``GET /tickets/{id}``
+    returns; the descriptions 2.10 to 2.16 show it with its parts, but any field may be absent
+    (``ticket_parts`` is then ``None`` and ``Ticket.parts`` empty): fetch the ticket again with
+    ``tickets.get`` when you need what a result lacks.
+
+    Attributes:
+        type: ``"ticket.list"``.
+        tickets: the tickets of this page.
+        total_count: how many tickets the whole search matches.
+        pages: this page's number, the number of pages, and where the next one starts.
+        extra: keys of the JSON object this model does not know, with their values as sent.
+    """
+
+    type: str | None = None
+    tickets: tuple[Ticket, ...] | None = field(default=None, metadata=_ESSENTIAL)
+    total_count: int | None = None
+    pages: CursorPages | None = field(default=None, metadata=_ESSENTIAL)
+    extra: Mapping[str, Any] = _extra()
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor of the next page (``pages.next.starting_after``), or ``None`` when this
+        page is the last."""
+        return None if self.pages is None else self.pages.next_cursor
+
+    def __iter__(self) -> Iterator[Ticket]:
+        return iter(self.tickets or ())
+
+    def __len__(self) -> int:
+        return len(self.tickets or ())

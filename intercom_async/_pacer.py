@@ -23,10 +23,10 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from ._errors import ClientClosedError, RateLimitError
-from ._protocol import RateLimit
+from ._limits import LimitHeaders, RateLimit
 from ._ratelimit import Turn, Window
 
 __all__ = ["CLOSED_MESSAGE", "Pacer", "spent_for_too_long"]
@@ -167,9 +167,9 @@ class Pacer:
             self._queue.remove(waiter)
             self._wake_head()  # the next in line looks in its place
 
-    def answered(self, turn: Turn, status: int, headers: Mapping[str, str]) -> None:
-        """Settle ``turn`` with the answer its request got."""
-        self._window.answered(turn, status, headers, self._clock())
+    def answered(self, turn: Turn, answer: LimitHeaders) -> None:
+        """Settle ``turn`` with the answer its request got (its parsed headers)."""
+        self._window.answered(turn, answer, self._clock())
         self._wake_head()
 
     def unanswered(self, turn: Turn, *, sent: bool) -> None:

@@ -12,28 +12,28 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from attrs import frozen
-
-from ._convert import StructureError, error_path, structure_error_list, structure_ticket
+from ._convert import StructureError, error_path, structure, structure_error_list
 from ._errors import ApiError, InvalidTicketIdError, ResponseDecodeError, api_error_class
+from ._limits import MAX_SERVER_WAIT, LimitHeaders, RateLimit
 from ._models import Ticket
 from ._version import __version__
+
+T = TypeVar("T")
 
 __all__ = [
     "MAX_SERVER_WAIT",
     "REGIONS",
     "RateLimit",
+    "Response",
+    "api_error",
     "build_headers",
     "decipher_ticket",
-    "http_date",
+    "decode",
+    "json_body",
     "resolve_base_url",
-    "retry_after",
-    "retry_after_seconds",
     "ticket_path",
     "validate_version",
 ]
@@ -177,147 +177,6 @@ def ticket_path(ticket_id: str | int) -> str:
     return f"/tickets/{segment}"
 
 
-# The longest wait a server's answer may impose (Retry-After, a 429's X-RateLimit-Reset), in
-# seconds. Intercom's windows are about 10 seconds long; a longer ask is a hostile, buggy or stale
-# answer, and it must not hold a client (or, through Redis, every process of an app) for longer.
-MAX_SERVER_WAIT = 300.0
-
-# Headers outside these bounds are not believed: a count must fit in an int a JSON number can
-# hold exactly, a reset must be a time a datetime can show (before the year 10000).
-_MAX_COUNT = 2**53
-_MAX_TIMESTAMP = 253_402_300_799.0
-
-
-@frozen
-class RateLimit:
-    """The app's rate-limit window as Intercom last reported it.
-
-    Each attribute is ``None`` when its header was missing or not a sensible number (a count
-    that is negative or not finite, a reset that is no time at all).
-
-    Attributes:
-        limit: requests allowed per window (``X-RateLimit-Limit``).
-        remaining: requests left in the current window (``X-RateLimit-Remaining``).
-        reset: Unix time at which the window resets (``X-RateLimit-Reset``).
-    """
-
-    limit: int | None
-    remaining: int | None
-    reset: float | None
-
-    @property
-    def reset_at(self) -> datetime | None:
-        """``reset`` as a timezone-aware UTC ``datetime``."""
-        return None if self.reset is None else datetime.fromtimestamp(self.reset, UTC)
-
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> RateLimit | None:
-        """The rate limit the headers report, or ``None`` when they report none."""
-        limit = _count(headers.get("X-RateLimit-Limit"))
-        remaining = _count(headers.get("X-RateLimit-Remaining"))
-        reset = _number(headers.get("X-RateLimit-Reset"))
-        if reset is not None and not 0 <= reset <= _MAX_TIMESTAMP:
-            reset = None
-        if limit is None and remaining is None and reset is None:
-            return None
-        return cls(limit=limit, remaining=remaining, reset=reset)
-
-
-def _number(value: str | None) -> float | None:
-    """A header's value as a finite float, or ``None``."""
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _count(value: str | None) -> int | None:
-    """A header's value as a count of requests (an int from 0 to 2**53), or ``None``."""
-    number = _number(value)
-    if number is None or not 0 <= number <= _MAX_COUNT:
-        return None
-    return int(number)
-
-
-def http_date(value: str | None) -> float | None:
-    """An HTTP-date header (``Date``, ``Retry-After``) as a Unix time, or ``None``."""
-    if value is None:
-        return None
-    return _http_date(value)
-
-
-# Every answer's ``Date`` is read (the server's clock), and it changes once a second: parsing
-# it is a quarter of what the pacing costs per answer, a cache hit next to nothing.
-@functools.lru_cache(maxsize=16)
-def _http_date(value: str) -> float | None:
-    try:
-        moment = parsedate_to_datetime(value)
-        if moment.tzinfo is None:  # "-0000": a time in UTC with no zone said
-            moment = moment.replace(tzinfo=UTC)
-        return moment.timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-# Past this, the server's clock (its Date header) is taken to differ from ours.
-SKEW_TOLERANCE = 2.0
-
-
-def clock_skew(headers: Mapping[str, str], now: float) -> float:
-    """The server's clock minus ours, from its ``Date`` header; 0 when within the tolerance.
-
-    ``Date`` has whole seconds, so the server's time is taken as the middle of that second.
-    """
-    date = http_date(headers.get("Date"))
-    if date is None:
-        return 0.0
-    skew = date + 0.5 - now
-    return skew if abs(skew) > SKEW_TOLERANCE else 0.0
-
-
-def retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """The seconds ``Retry-After`` asks to wait (0 to ``MAX_SERVER_WAIT``), or ``None`` without
-    a usable one.
-
-    It is a number of seconds or an HTTP-date; a date is read on the server's clock (by its
-    ``Date`` header) and turned into a wait on ours, ``now`` being our current Unix time.
-    """
-    value = headers.get("Retry-After")
-    if value is None:
-        return None
-    seconds = _number(value)
-    if seconds is None:
-        date = http_date(value)
-        if date is None:
-            return None
-        seconds = date - clock_skew(headers, now) - now
-    return _capped(seconds)
-
-
-def _capped(seconds: float) -> float:
-    """A wait a server asked for, from 0 to ``MAX_SERVER_WAIT``."""
-    return min(max(0.0, seconds), MAX_SERVER_WAIT)
-
-
-def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:
-    """How long the server asked us to wait, from ``Retry-After`` or ``X-RateLimit-Reset``.
-
-    ``now`` is our current Unix time; a server clock that differs from ours (by its ``Date``
-    header) is allowed for. ``None`` when neither header says anything usable; never more than
-    ``MAX_SERVER_WAIT``.
-    """
-    asked = retry_after(headers, now)
-    if asked is not None:
-        return asked
-    limits = RateLimit.from_headers(headers)
-    if limits is None or limits.reset is None:
-        return None
-    return _capped(limits.reset - clock_skew(headers, now) - now)
-
-
 @functools.lru_cache(maxsize=64)
 def _is_json(content_type: str | None) -> bool:
     if not content_type:
@@ -342,6 +201,84 @@ def _loads(body: bytes) -> Any:
     return json.loads(body, parse_constant=_not_json, parse_float=_finite)
 
 
+class Response:
+    """One answer as the request path read it: status, headers, the (capped) body, and its
+    rate-limit headers parsed once (``limits``); with the method and path that asked for it."""
+
+    __slots__ = ("body", "headers", "limits", "method", "path", "reason", "status")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        reason: str = "",
+        method: str = "GET",
+        path: str = "",
+        limits: LimitHeaders | None = None,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.reason = reason
+        self.method = method
+        self.path = path
+        self.limits = limits
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status} to {self.method} {self.path}>"
+
+
+def _decode_failure(response: Response, message: str, json_path: str = "$") -> ResponseDecodeError:
+    return ResponseDecodeError(
+        message,
+        status=response.status,
+        json_path=json_path,
+        request_id=response.headers.get("X-Request-Id"),
+        headers=response.headers,
+    )
+
+
+def json_body(response: Response) -> Any:
+    """The JSON data of a 2xx answer (step one of decoding).
+
+    Raises:
+        ApiError: (a subclass by status) for any status but 2xx.
+        ResponseDecodeError: for a body that is not JSON (by its content type, or as strict
+            JSON: no ``NaN``, no number that overflows a float, not nested too deeply).
+    """
+    if not 200 <= response.status < 300:
+        raise api_error(response)
+    content_type = response.headers.get("Content-Type")
+    if not _is_json(content_type):
+        raise _decode_failure(response, f"expected JSON, got Content-Type {content_type!r}")
+    try:
+        return _loads(response.body)
+    except RecursionError:
+        raise _decode_failure(response, "JSON nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int too long
+        raise _decode_failure(response, f"not valid JSON ({exc})") from None
+
+
+def decode(response: Response, into: type[T]) -> T:
+    """The model ``into`` a 2xx answer carries: ``json_body``, then the converter's
+    ``structure`` (step two), its failures as ``ResponseDecodeError`` with the JSON path.
+
+    Raises:
+        ApiError: (a subclass by status) for any status but 2xx.
+        ResponseDecodeError: for a 2xx whose body is not JSON or not an ``into``.
+    """
+    data = json_body(response)
+    try:
+        return structure(data, into)
+    except StructureError as exc:
+        json_path, message = error_path(exc)
+        raise _decode_failure(response, message, json_path) from None
+    except RecursionError:
+        raise _decode_failure(response, "JSON nested too deeply") from None
+
+
 def decipher_ticket(
     status: int,
     headers: Mapping[str, str],
@@ -351,61 +288,35 @@ def decipher_ticket(
     method: str = "GET",
     path: str = "",
 ) -> Ticket:
-    """The ``Ticket`` a ``GET /tickets/{id}`` answer carries, or the error it amounts to.
+    """The ``Ticket`` a ``GET /tickets/{id}`` answer carries, or the error it amounts to:
+    ``decode`` of it, for tests and tools that hold status, headers and body.
 
     Raises:
         ApiError: (a subclass by status) for any status but 2xx.
         ResponseDecodeError: for a 2xx whose body is not JSON or not a ticket.
     """
-    if not 200 <= status < 300:
-        raise api_error(status, headers, body, reason=reason, method=method, path=path)
-    request_id = headers.get("X-Request-Id")
-
-    def failure(message: str, json_path: str = "$") -> ResponseDecodeError:
-        return ResponseDecodeError(
-            message, status=status, json_path=json_path, request_id=request_id, headers=headers
-        )
-
-    if not _is_json(headers.get("Content-Type")):
-        raise failure(f"expected JSON, got Content-Type {headers.get('Content-Type')!r}")
-    try:
-        data = _loads(body)
-    except RecursionError:
-        raise failure("JSON nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int too long
-        raise failure(f"not valid JSON ({exc})") from None
-    try:
-        return structure_ticket(data)
-    except StructureError as exc:
-        json_path, message = error_path(exc)
-        raise failure(message, json_path) from None
-    except RecursionError:
-        raise failure("JSON nested too deeply") from None
+    response = Response(status, headers, body, reason=reason, method=method, path=path)
+    return decode(response, Ticket)
 
 
-def api_error(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    reason: str = "",
-    method: str = "GET",
-    path: str = "",
-) -> ApiError:
-    """The ``ApiError`` for a non-2xx answer, with Intercom's ``error.list`` when there is one."""
+def api_error(response: Response) -> ApiError:
+    """The ``ApiError`` for a non-2xx answer, with Intercom's ``error.list`` when there is one;
+    it keeps the answer's parsed rate-limit headers, for the retry policy."""
     data: Any = None
-    if body and _is_json(headers.get("Content-Type")):
+    if response.body and _is_json(response.headers.get("Content-Type")):
         try:
-            data = _loads(body)
+            data = _loads(response.body)
         except (ValueError, RecursionError):
             data = None
     request_id, errors = structure_error_list(data)
-    return api_error_class(status)(
-        status,
-        reason=reason,
-        request_id=request_id or headers.get("X-Request-Id"),
+    error = api_error_class(response.status)(
+        response.status,
+        reason=response.reason,
+        request_id=request_id or response.headers.get("X-Request-Id"),
         errors=errors,
-        headers=headers,
-        method=method,
-        path=path,
+        headers=response.headers,
+        method=response.method,
+        path=response.path,
     )
+    error._limits = response.limits
+    return error

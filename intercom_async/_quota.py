@@ -10,11 +10,10 @@ before it goes out and settles it exactly once: ``answered`` with what came back
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Protocol
 
+from ._limits import LimitHeaders, RateLimit
 from ._pacer import Pacer
-from ._protocol import RateLimit
 from ._ratelimit import Turn
 
 __all__ = ["Quota", "QuotaSource"]
@@ -38,8 +37,8 @@ class Quota(Protocol):
         ``wait``): one the app's window would hold past ``max_wait`` seconds fails at once with
         ``RateLimitError`` (nothing sent); with ``wait=False`` it is never held back."""
 
-    def answered(self, turn: Turn, status: int, headers: Mapping[str, str]) -> None:
-        """Settle ``turn`` with the answer its request got."""
+    def answered(self, turn: Turn, answer: LimitHeaders) -> None:
+        """Settle ``turn`` with the answer its request got: its headers, parsed once."""
 
     def unanswered(self, turn: Turn, *, sent: bool) -> None:
         """Settle ``turn``, whose request got no answer (``sent``: it may have reached Intercom)."""

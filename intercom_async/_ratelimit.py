@@ -33,14 +33,11 @@ takes every time as an argument and does no I/O, so it is tested with plain numb
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
-from ._protocol import MAX_SERVER_WAIT, RateLimit, retry_after
+from ._limits import NO_WORD_HOLD, LimitHeaders, RateLimit
 from ._skew import ServerClock
 
 __all__ = ["NO_WORD_HOLD", "Turn", "Window"]
-
-NO_WORD_HOLD = 1.0  # seconds a 429 with neither Retry-After nor X-RateLimit-Reset holds requests
 
 
 class Turn:
@@ -128,29 +125,22 @@ class Window:
             self.next_start = max(now, self.next_start) + self.interval
         return Turn(now, self.generation)
 
-    def answered(
-        self, turn: Turn, status: int, headers: Mapping[str, str], received: float
-    ) -> None:
-        """Settle ``turn`` with its answer, which came at ``received``."""
+    def answered(self, turn: Turn, answer: LimitHeaders, received: float) -> None:
+        """Settle ``turn`` with its answer (its parsed headers), which came at ``received``."""
         self.in_flight -= 1
-        seen = RateLimit.from_headers(headers)
+        seen = answer.rate_limit
         if seen is not None:
             self.last = seen
-        reset = seen.reset if seen is not None else None
-        remaining = seen.remaining if seen is not None else None
-        self.clock.answered(headers, reset, turn.sent, received)
-        capped = False
-        if reset is not None:
-            latest = received + self.clock.offset + MAX_SERVER_WAIT  # server time
-            if reset > latest:
-                reset, capped = latest, True
-        if status == 429:
+        self.clock.answered(answer.date, answer.reset, turn.sent, received)
+        reset, capped = answer.reset, False
+        if reset is not None:  # no further than a server may hold us
+            reset, capped = answer.reset_within(received + self.clock.offset)
+        remaining = answer.remaining
+        if answer.status == 429:
             remaining = 0
-            wait = retry_after(headers, received)
-            if wait is not None:
-                self.held_until = max(self.held_until, received + wait)
-            elif reset is None:
-                self.held_until = max(self.held_until, received + NO_WORD_HOLD)
+            hold = answer.hold(received)  # (its reset, if it holds, is the window's)
+            if hold.seconds is not None:  # else the window's reset holds (the budget is 0)
+                self.held_until = max(self.held_until, received + hold.seconds)
             if reset is None:
                 self._set_budget(0)
                 return

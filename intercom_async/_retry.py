@@ -26,7 +26,7 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from ._errors import ApiError, IntercomError, TransportError, one_line
-from ._protocol import retry_after, retry_after_seconds
+from ._limits import limits_of
 
 __all__ = ["RETRYABLE_STATUSES", "RetryPolicy", "is_retryable", "retry_after_failure"]
 
@@ -94,11 +94,14 @@ class RetryPolicy:
         """Seconds to wait after ``error`` before retry number ``retry_number``."""
         if not self.wait:
             return 0.0
-        if isinstance(error, ApiError):
-            now = time.time()
-            asked = retry_after(error.headers, now)  # any retried answer may say so
-            if asked is None and error.status == 429:
-                asked = retry_after_seconds(error.headers, now)  # or X-RateLimit-Reset
+        limits = limits_of(error, time.time()) if isinstance(error, ApiError) else None
+        if limits is not None:
+            asked = limits.retry_after  # any retried answer may say so
+            if asked is None and limits.status == 429:  # or X-RateLimit-Reset, by the 429 rule
+                now = time.time()
+                server_now = now + limits.skew(now)
+                hold = limits.hold(server_now)
+                asked = hold.wait(server_now) if hold.said else None
             if asked:
                 return asked  # (a wait of 0, a reset already past, backs off as usual)
         return self.backoff(retry_number)

@@ -24,15 +24,15 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Protocol
 
 import attrs
 
 from ._errors import ClientClosedError
+from ._limits import LimitHeaders, RateLimit
 from ._pacer import CLOSED_MESSAGE, Pacer, spent_for_too_long
-from ._protocol import MAX_SERVER_WAIT, RateLimit, retry_after
-from ._ratelimit import NO_WORD_HOLD, Turn
+from ._ratelimit import Turn
 from ._sleep import Sleeper
 
 __all__ = ["Claim", "Outbox", "SharedQuota", "Store", "SyncRequest", "SyncResult"]
@@ -128,28 +128,22 @@ class Outbox:
         self.looks: dict[int, int] = {}
         self.urgent = False
 
-    def answered(
-        self, claim: Claim, status: int, headers: Mapping[str, str], server_now: float
-    ) -> None:
+    def answered(self, claim: Claim, answer: LimitHeaders, server_now: float) -> None:
         """Note the answer to a request that had ``claim``; ``server_now``: Intercom's time."""
-        seen = RateLimit.from_headers(headers)
-        reset = seen.reset if seen is not None else None
         # A server holds every process MAX_SERVER_WAIT at most: a window said to end later is
         # not believed (a 429 that says so holds for the cap), nor is a longer Retry-After.
-        far = reset is not None and reset > server_now + MAX_SERVER_WAIT
+        reset, far = answer.reset_within(server_now)
         if far:
             reset = None
         self._settle(claim.gen, reset)
-        remaining = seen.remaining if seen is not None else None
-        if status == 429:
+        remaining = answer.remaining
+        if answer.status == 429:
             remaining = 0
-            wait = retry_after(headers, time.time())
-            if wait is not None:
-                self._hold(server_now + min(wait, MAX_SERVER_WAIT))
-            elif far:
-                self._hold(server_now + MAX_SERVER_WAIT)
-            elif reset is None:
-                self._hold(server_now + NO_WORD_HOLD)
+            hold = answer.hold(server_now)
+            if hold.seconds is not None:  # Retry-After, or no word at all
+                self._hold(server_now + hold.seconds)
+            elif hold.capped and hold.reset is not None:
+                self._hold(hold.reset)  # the cap, past which no reset is believed
             self.urgent = True
         if reset is None or remaining is None:
             if claim.look:  # the look learnt nothing: let another go
@@ -160,8 +154,8 @@ class Outbox:
             self.urgent = True  # a window the others may not know of yet
         elif reset == self.reset and self.remaining is not None:
             self.remaining = min(self.remaining, remaining)
-        if seen is not None and seen.limit is not None:
-            self.limit = seen.limit
+        if answer.limit is not None:
+            self.limit = answer.limit
         if claim.look:
             self.urgent = True
 
@@ -267,12 +261,12 @@ class SharedQuota:
             raise
         return turn
 
-    def answered(self, turn: Turn, status: int, headers: Mapping[str, str]) -> None:
-        self._pacer.answered(turn, status, headers)
+    def answered(self, turn: Turn, answer: LimitHeaders) -> None:
+        self._pacer.answered(turn, answer)
         claim = turn.shared
         if not isinstance(claim, Claim) or not self._up:
             return
-        self._outbox.answered(claim, status, headers, self._now())
+        self._outbox.answered(claim, answer, self._now())
         if self._outbox.urgent:
             self._kick()
 

@@ -50,10 +50,7 @@ dismisses it. A ``Date`` upper bound at or below the lower bound is dropped.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import NamedTuple
-
-from ._protocol import http_date
 
 __all__ = ["FIRST_REACH", "HORIZON", "MAX_REACH", "PRECISION", "ServerClock"]
 
@@ -108,16 +105,16 @@ class ServerClock:
         return server_time - self.offset
 
     def answered(
-        self, headers: Mapping[str, str], reset: float | None, sent: float, received: float
+        self, date: float | None, reset: float | None, sent: float, received: float
     ) -> None:
         """Learn from an answer to a request that left at ``sent`` and came back at ``received``.
 
-        ``reset`` is the window's end the answer reports, if it reports one.
+        ``date`` is the answer's ``Date`` (a Unix time, as ``LimitHeaders`` parsed it) and
+        ``reset`` the window's end it reports, each ``None`` when it has none.
         """
         self._lo = _kept(self._lo, received)
         self._hi = _kept(self._hi, received)
         self._date_hi = _kept(self._date_hi, received)
-        date = http_date(headers.get("Date"))
         if date is not None and received >= self._date_ignored_until:
             self._raise_lo(_Bound(date - received, received, from_date=True))
             upper = _Bound(date + 1 - sent, received)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._bulk import TicketId, TicketIds, TicketResult, fetch_many
 from ._models import Ticket
 from ._protocol import ticket_path
-
-if TYPE_CHECKING:
-    from ._client import IntercomClient
+from ._requester import Requester
 
 __all__ = ["Tickets"]
 
@@ -18,11 +16,11 @@ __all__ = ["Tickets"]
 class Tickets:
     """The tickets API of one ``IntercomClient`` (reach it as ``client.tickets``)."""
 
-    def __init__(self, client: IntercomClient) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     def __repr__(self) -> str:
-        return f"<Tickets of {self._client!r}>"
+        return f"<Tickets of {self._requester!r}>"
 
     async def get(self, ticket_id: TicketId) -> Ticket:
         """Fetch one ticket: ``GET /tickets/{ticket_id}``.
@@ -40,7 +38,7 @@ class Tickets:
             ResponseDecodeError: when the answer is not a ticket.
             ClientClosedError: when the client is closed.
         """
-        return await self._client._get_ticket(ticket_path(ticket_id))
+        return await self._requester.request("GET", ticket_path(ticket_id), Ticket)
 
     def get_many(
         self,
@@ -76,6 +74,7 @@ class Tickets:
             concurrency=concurrency,
             ordered=ordered,
             on_result=on_result,
+            result=TicketResult,
         )
 
     async def get_all(

@@ -14,10 +14,16 @@ import pytest
 from aiohttp import web
 
 from intercom_async import ClientClosedError, IntercomClient, RateLimitError
+from intercom_async._limits import LimitHeaders
 from intercom_async._pacer import Pacer
 from intercom_async._ratelimit import Turn
 
 from .conftest import TOKEN, ScriptedServer, ticket_answer
+
+
+def heard(status: int, headers: dict[str, str]) -> LimitHeaders:
+    """An answer's headers, parsed as the request path parses them."""
+    return LimitHeaders.parse(status, headers, time.time())
 
 
 def window(limit: int, remaining: int, reset: float) -> dict[str, str]:
@@ -32,7 +38,7 @@ async def spend(pacer: Pacer, seconds: float) -> float:
     """Let one request out and answer that the window is spent for ``seconds`` more."""
     turn = await pacer.acquire()
     reset = time.time() + seconds
-    pacer.answered(turn, 200, window(10, 0, reset))
+    pacer.answered(turn, heard(200, window(10, 0, reset)))
     return reset
 
 
@@ -71,7 +77,7 @@ async def test_waiting_requests_go_first_come_first_served() -> None:
     async def request(n: int) -> None:
         turn = await pacer.acquire()
         order.append(n)
-        pacer.answered(turn, 200, window(10, 9 - n, time.time() + 5))
+        pacer.answered(turn, heard(200, window(10, 9 - n, time.time() + 5)))
 
     await asyncio.wait_for(asyncio.gather(*(request(n) for n in range(5))), 2)
     assert order == [0, 1, 2, 3, 4]
@@ -84,7 +90,7 @@ async def test_at_the_reset_one_goes_and_its_answer_lets_the_rest_out() -> None:
     tasks = [asyncio.create_task(pacer.acquire()) for _ in range(3)]
     done, _ = await asyncio.wait(tasks, timeout=0.4)
     assert len(done) == 1  # the look
-    pacer.answered(done.pop().result(), 200, window(10, 9, time.time() + 5))
+    pacer.answered(done.pop().result(), heard(200, window(10, 9, time.time() + 5)))
     await asyncio.wait_for(asyncio.gather(*tasks), 0.2)
 
 
@@ -108,7 +114,7 @@ async def test_a_waiter_cancelled_as_it_is_woken_passes_its_turn_on() -> None:
     pacer = Pacer()
     turn = await pacer.acquire()
     other = await pacer.acquire()
-    pacer.answered(turn, 429, {"Retry-After": "30"})  # held for half a minute
+    pacer.answered(turn, heard(429, {"Retry-After": "30"}))  # held for half a minute
     first = asyncio.create_task(pacer.acquire())
     second = asyncio.create_task(pacer.acquire())
     await asyncio.sleep(0.01)
@@ -174,7 +180,7 @@ async def test_each_request_brings_its_own_wait_flag_and_max_wait() -> None:
 async def test_a_429_holds_for_retry_after_even_past_its_reset() -> None:
     pacer = Pacer()
     turn = await pacer.acquire()
-    pacer.answered(turn, 429, {**window(10, 0, time.time() + 0.05), "Retry-After": "0.4"})
+    pacer.answered(turn, heard(429, {**window(10, 0, time.time() + 0.05), "Retry-After": "0.4"}))
     started = time.monotonic()
     await asyncio.wait_for(pacer.acquire(), 1)
     assert time.monotonic() - started >= 0.35
@@ -185,7 +191,7 @@ async def test_a_server_clock_an_hour_ahead_is_allowed_for() -> None:
     turn = await pacer.acquire()
     server_now = time.time() + 3600
     headers = {**window(10, 0, server_now + 1.5), "Date": formatdate(server_now, usegmt=True)}
-    pacer.answered(turn, 200, headers)
+    pacer.answered(turn, heard(200, headers))
     started = time.monotonic()
     await asyncio.wait_for(pacer.acquire(), 3)
     # Date has whole seconds: the wait is right to within a second, and never short.
@@ -212,7 +218,7 @@ async def test_a_wait_of_exactly_max_wait_is_waited() -> None:
     now = 1_700_000_000.0
     pacer = Pacer(clock=lambda: now)
     turn = await pacer.acquire()
-    pacer.answered(turn, 200, window(10, 0, now + 5.0))
+    pacer.answered(turn, heard(200, window(10, 0, now + 5.0)))
     waiting = asyncio.create_task(pacer.acquire(5.0))
     await asyncio.sleep(0.02)
     assert not waiting.done()  # held, not refused
@@ -225,7 +231,7 @@ async def test_too_long_a_wait_says_how_long_and_what_the_window_said() -> None:
     now = 1_700_000_000.0
     pacer = Pacer(clock=lambda: now)
     turn = await pacer.acquire()
-    pacer.answered(turn, 200, window(10, 0, now + 60))
+    pacer.answered(turn, heard(200, window(10, 0, now + 60)))
     with pytest.raises(
         RateLimitError, match=r"spent for 60s more, past .* max_delay of 5s"
     ) as info:
@@ -235,7 +241,7 @@ async def test_too_long_a_wait_says_how_long_and_what_the_window_said() -> None:
         "X-RateLimit-Reset": f"{now + 60:.3f}",
     }
     turn = await pacer.acquire(wait=False)
-    pacer.answered(turn, 200, window(10, 0, now + 3600))  # a newer window, an hour long?
+    pacer.answered(turn, heard(200, window(10, 0, now + 3600)))  # a newer window, an hour long?
     with pytest.raises(RateLimitError, match=r"spent for 300s more") as info:  # as far as any
         await pacer.acquire(5.0)
     assert info.value.headers["X-RateLimit-Reset"] == f"{now + 300:.3f}"
@@ -244,16 +250,16 @@ async def test_too_long_a_wait_says_how_long_and_what_the_window_said() -> None:
 async def test_a_request_held_by_the_window_only_at_the_head_is_counted_once() -> None:
     pacer = Pacer(max_requests_per_second=20)
     first = await pacer.acquire()
-    pacer.answered(first, 200, window(10, 0, time.time() + 0.2))
+    pacer.answered(first, heard(200, window(10, 0, time.time() + 0.2)))
     look = await asyncio.wait_for(pacer.acquire(), 2)  # held by the window: counted
     assert pacer.waits == 1
     reset = time.time() + 0.5
-    pacer.answered(look, 200, window(10, 5, reset))  # a new window, 5 left
+    pacer.answered(look, heard(200, window(10, 5, reset)))  # a new window, 5 left
     a = await pacer.acquire()
     queued = asyncio.create_task(pacer.acquire())  # held by the cap, not the window
     await asyncio.sleep(0)
     assert pacer.waits == 1
-    pacer.answered(a, 200, window(10, 0, reset))  # the window is spent: it holds it too
+    pacer.answered(a, heard(200, window(10, 0, reset)))  # the window is spent: it holds it too
     await asyncio.sleep(0.01)
     assert pacer.waits == 2
     pacer.unanswered(await_other(pacer), sent=True)  # more news while it waits: still once
@@ -271,7 +277,7 @@ def await_other(pacer: Pacer) -> Turn:
 async def test_an_unanswered_request_that_was_sent_gives_no_unit_back() -> None:
     pacer = Pacer()
     turn = await pacer.acquire()
-    pacer.answered(turn, 200, window(10, 2, time.time() + 30))
+    pacer.answered(turn, heard(200, window(10, 2, time.time() + 30)))
     sent, unsent = await pacer.acquire(), await pacer.acquire()
     pacer.unanswered(sent, sent=True)  # it may have been counted: the window is spent
     held = asyncio.create_task(pacer.acquire())

@@ -24,17 +24,21 @@ from intercom_async import (
     Ticket,
     TransportError,
 )
-from intercom_async._protocol import (
+from intercom_async._limits import (
     MAX_SERVER_WAIT,
-    USER_AGENT,
-    api_error,
-    build_headers,
+    LimitHeaders,
     clock_skew,
-    decipher_ticket,
     http_date,
-    resolve_base_url,
     retry_after,
     retry_after_seconds,
+)
+from intercom_async._protocol import (
+    USER_AGENT,
+    Response,
+    api_error,
+    build_headers,
+    decipher_ticket,
+    resolve_base_url,
     ticket_path,
     validate_version,
 )
@@ -361,10 +365,10 @@ def test_no_header_value_raises_anything(headers: dict[str, str]) -> None:
         assert wait is None or 0 <= wait <= MAX_SERVER_WAIT
     clock_skew(headers, now)
     clock = ServerClock()
-    clock.answered(headers, None, now, now)
+    clock.answered(http_date(headers.get("Date")), None, now, now)
     assert math.isfinite(clock.offset)
     window = Window()
-    window.answered(window.take(now), 429, headers, now + 0.1)
+    window.answered(window.take(now), LimitHeaders.parse(429, headers, now + 0.1), now + 0.1)
     window.ready_at(now + 0.2)
     with pytest.raises(ApiError):
         decipher_ticket(429, headers, b"")
@@ -425,7 +429,7 @@ def test_errors_carry_the_request_they_answer() -> None:
         "/tickets/9",
         "Not Found",
     )
-    error = api_error(502, {}, b"")
+    error = api_error(Response(502, {}, b""))
     assert (error.method, error.path, error.reason, error.errors) == ("GET", "", "", [])
 
 
@@ -440,9 +444,11 @@ def test_an_error_list_is_read_only_from_a_json_body() -> None:
     body = json.dumps(
         {"type": "error.list", "request_id": "r1", "errors": [{"code": "not_found"}]}
     ).encode()
-    assert api_error(404, JSON, body).code == "not_found"
-    assert api_error(404, {"Content-Type": "text/html"}, body).errors == []
-    assert api_error(404, {}, body).code == "not_found"  # nothing claimed: the body speaks
+    assert api_error(Response(404, JSON, body)).code == "not_found"
+    assert api_error(Response(404, {"Content-Type": "text/html"}, body)).errors == []
+    assert (
+        api_error(Response(404, {}, body)).code == "not_found"
+    )  # nothing claimed: the body speaks
 
 
 def test_a_retry_after_that_is_not_finite_says_nothing() -> None:
@@ -535,7 +541,9 @@ def test_an_answer_cannot_make_an_error_message_long() -> None:
         "request_id": "r" * 5_000,
         "errors": [{"code": "c" * 5_000, "message": "m" * 5_000, "field": "f" * 5_000}] * 50,
     }
-    error = api_error(400, JSON, json.dumps(body).encode(), reason="R" * 5_000, path="/tickets/1")
+    error = api_error(
+        Response(400, JSON, json.dumps(body).encode(), reason="R" * 5_000, path="/tickets/1")
+    )
     assert len(str(error)) < 300
     assert str(error).startswith("GET /tickets/1: HTTP 400 RRRR")
     decode = ResponseDecodeError("x" * 5_000, status=200, json_path="$." + "k" * 5_000)

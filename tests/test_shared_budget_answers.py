@@ -19,7 +19,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from intercom_async import IntercomClient, RateLimitError, RetryPolicy
-from intercom_async._protocol import MAX_SERVER_WAIT
+from intercom_async._limits import MAX_SERVER_WAIT, LimitHeaders
 from intercom_async._ratelimit import NO_WORD_HOLD
 from intercom_async._redis_store import GRACE
 from intercom_async._shared import Claim, Outbox
@@ -29,6 +29,11 @@ from intercom_async.testing import FakeIntercom, Fault
 TOKEN = "tok_SHARED-answers-distinctive-SECRET-91b3"
 # The longest a budget's key may live: a hold the server imposed (capped), and the grace period.
 LONGEST_TTL = (MAX_SERVER_WAIT + GRACE) * 1000
+
+
+def heard(status: int, headers: dict[str, str]) -> LimitHeaders:
+    """An answer's headers, parsed as the request path parses them."""
+    return LimitHeaders.parse(status, headers, time.time())
 
 
 def key(app: str) -> str:
@@ -215,25 +220,25 @@ def answer(**headers: str) -> dict[str, str]:
 
 def test_a_retry_after_longer_than_the_cap_is_told_as_the_cap() -> None:
     outbox = Outbox()
-    outbox.answered(Claim(3), 429, {"Retry-After": "1e15"}, NOW)
+    outbox.answered(Claim(3), heard(429, {"Retry-After": "1e15"}), NOW)
     assert (outbox.held, outbox.urgent) == (NOW + MAX_SERVER_WAIT, True)
-    outbox.answered(Claim(3), 429, {"Retry-After": "299"}, NOW)
+    outbox.answered(Claim(3), heard(429, {"Retry-After": "299"}), NOW)
     assert outbox.held == NOW + MAX_SERVER_WAIT  # the longest hold heard holds
     outbox = Outbox()
-    outbox.answered(Claim(3), 429, {"Retry-After": "299"}, NOW)
+    outbox.answered(Claim(3), heard(429, {"Retry-After": "299"}), NOW)
     assert outbox.held == NOW + 299
 
 
 def test_a_reset_further_than_the_cap_is_not_told() -> None:
     outbox = Outbox()
     far = answer(limit="10", remaining="9", reset=str(NOW + MAX_SERVER_WAIT + 1))
-    outbox.answered(Claim(3, look=True), 200, far, NOW)
+    outbox.answered(Claim(3, look=True), heard(200, far), NOW)
     # Nothing believed of the window: the look learnt nothing, so another may go.
     request = outbox.request(NOW, 0, 0, 2.0)
     assert (request.reset, request.remaining, request.limit) == (None, None, None)
     assert (request.released_gen, request.settled) == (3, ((3, None, 1),))
     near = answer(limit="10", remaining="9", reset=str(NOW + MAX_SERVER_WAIT))
-    outbox.answered(Claim(4), 200, near, NOW)
+    outbox.answered(Claim(4), heard(200, near), NOW)
     request = outbox.request(NOW, 0, 0, 2.0)
     assert (request.reset, request.remaining, request.limit) == (NOW + MAX_SERVER_WAIT, 9, 10)
 
@@ -241,13 +246,13 @@ def test_a_reset_further_than_the_cap_is_not_told() -> None:
 def test_a_429_whose_reset_is_further_than_the_cap_holds_for_the_cap() -> None:
     outbox = Outbox()
     far = answer(limit="10", remaining="0", reset=str(NOW + 86_400))
-    outbox.answered(Claim(3), 429, far, NOW)
+    outbox.answered(Claim(3), heard(429, far), NOW)
     assert (outbox.held, outbox.reset) == (NOW + MAX_SERVER_WAIT, None)
     outbox = Outbox()  # a 429 that says nothing holds a moment, then one looks
-    outbox.answered(Claim(3), 429, {}, NOW)
+    outbox.answered(Claim(3), heard(429, {}), NOW)
     assert (outbox.held, outbox.reset) == (NOW + NO_WORD_HOLD, None)
     outbox = Outbox()  # and one with a reset near holds until it, in Redis
-    outbox.answered(Claim(3), 429, answer(remaining="0", reset=str(NOW + 5)), NOW)
+    outbox.answered(Claim(3), heard(429, answer(remaining="0", reset=str(NOW + 5))), NOW)
     assert (outbox.held, outbox.reset, outbox.remaining) == (None, NOW + 5, 0)
 
 

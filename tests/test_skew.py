@@ -7,13 +7,15 @@ from email.utils import formatdate
 
 import pytest
 
+from intercom_async._limits import http_date
 from intercom_async._skew import FIRST_REACH, HORIZON, MAX_REACH, PRECISION, ServerClock
 
 T = 1_700_000_000.0
 
 
-def date(server_time: float) -> dict[str, str]:
-    return {"Date": formatdate(server_time, usegmt=True)}
+def date(server_time: float) -> float | None:
+    """The ``Date`` of an answer made at ``server_time``, as ``LimitHeaders`` parses it."""
+    return http_date(formatdate(server_time, usegmt=True))
 
 
 def test_with_nothing_known_our_clock_is_trusted() -> None:
@@ -52,7 +54,7 @@ def test_an_early_look_drops_the_reach_and_the_next_goes_by_the_lower_bound() ->
     clock.answered(date(T + 100.4), None, T, T + 0.3)
     clock.rolled(T + 100, T + 0.3)
     clock.rolled(T + 100, T + 0.3)
-    clock.answered({}, T + 100, T + 0.1, T + 0.35)  # sent at 0.1, that window still ran
+    clock.answered(None, T + 100, T + 0.1, T + 0.35)  # sent at 0.1, that window still ran
     clock.early()
     assert clock.offset == pytest.approx(99.7)  # at most 99.9: go by the lower bound
     clock.rolled(T + 100, T + 0.4)  # on time; and the reach starts again, within the bounds
@@ -67,7 +69,7 @@ def test_bounds_within_the_precision_go_by_the_lower() -> None:
 
 def test_a_window_still_running_after_its_reset_puts_the_server_behind() -> None:
     clock = ServerClock()
-    clock.answered({}, T + 10, T + 10.5, T + 10.6)  # no Date: only the upper bound
+    clock.answered(None, T + 10, T + 10.5, T + 10.6)  # no Date: only the upper bound
     assert clock.offset == pytest.approx(-0.5 - FIRST_REACH)
     clock.early()  # still early: reach further down
     assert clock.offset == pytest.approx(-0.5 - 2 * FIRST_REACH)
@@ -87,9 +89,9 @@ def test_the_tightest_lower_bound_is_kept() -> None:
 def test_a_date_proved_wrong_by_the_window_is_ignored_for_a_while() -> None:
     clock = ServerClock()
     clock.answered(date(T + 5), None, T, T)  # the Date says 5 s ahead ...
-    clock.answered({}, T + 1, T + 2, T + 2)  # ... but a window ending at T+1 still ran at T+2
+    clock.answered(None, T + 1, T + 2, T + 2)  # ... but a window ending at T+1 still ran at T+2
     assert clock.offset == pytest.approx(5 + FIRST_REACH)  # one word against it: in doubt
-    clock.answered({}, T + 1, T + 2.5, T + 2.5)  # and at T+2.5: said again
+    clock.answered(None, T + 1, T + 2.5, T + 2.5)  # and at T+2.5: said again
     assert clock.offset == pytest.approx(-1.5 - FIRST_REACH)
     clock.answered(date(T + 8), None, T + 3, T + 3)  # the same lying Date: ignored
     assert clock.offset == pytest.approx(-1.5 - FIRST_REACH)
@@ -100,7 +102,7 @@ def test_a_date_proved_wrong_by_the_window_is_ignored_for_a_while() -> None:
 
 def test_a_newer_lower_bound_beyond_a_stale_upper_one_wins() -> None:
     clock = ServerClock()
-    clock.answered({}, T + 10, T, T)  # offset < 10
+    clock.answered(None, T + 10, T, T)  # offset < 10
     clock.answered(date(T + 30), None, T + 1, T + 1)  # the clock was stepped: offset >= 29 ...
     assert clock.offset == 0.0  # ... says one answer, against the others: held in doubt
     clock.answered(date(T + 31), None, T + 2, T + 2)  # said again
@@ -113,17 +115,17 @@ def test_bounds_are_forgotten_after_the_horizon(side: str) -> None:
     if side == "lower":
         clock.answered(date(T + 100), None, T, T)
     else:
-        clock.answered({}, T - 10, T, T)
+        clock.answered(None, T - 10, T, T)
     assert clock.offset != 0.0
     later = T + HORIZON + 1
-    clock.answered({}, None, later, later)
+    clock.answered(None, None, later, later)
     assert clock.offset == 0.0
 
 
 def test_unusable_dates_teach_nothing() -> None:
     clock = ServerClock()
     for value in ["yesterday", "Mon, 01 Jan 99999999999 00:00:00 GMT", ""]:
-        clock.answered({"Date": value}, None, T, T)
+        clock.answered(http_date(value), None, T, T)
     assert clock.offset == 0.0
     assert math.isfinite(clock.local(T))
 
@@ -131,8 +133,8 @@ def test_unusable_dates_teach_nothing() -> None:
 def test_a_new_window_s_bound_is_no_date_for_a_date_to_be_blamed_on() -> None:
     clock = ServerClock()
     clock.rolled(T + 10, T + 5)  # offset >= 5, not from a Date
-    clock.answered({}, T + 10, T + 6, T + 6)  # offset < 4
-    clock.answered({}, T + 10, T + 6.5, T + 6.5)  # offset < 3.5, said again: the newer wins
+    clock.answered(None, T + 10, T + 6, T + 6)  # offset < 4
+    clock.answered(None, T + 10, T + 6.5, T + 6.5)  # offset < 3.5, said again: the newer wins
     assert clock.offset == 0.0
     clock.answered(date(T + 20), None, T + 7, T + 7)  # so a Date is still believed (and it
     clock.answered(date(T + 21), None, T + 8, T + 8)  # takes two to overrule the upper bound)
@@ -141,39 +143,39 @@ def test_a_new_window_s_bound_is_no_date_for_a_date_to_be_blamed_on() -> None:
 
 def test_an_equal_upper_bound_renews_it() -> None:
     clock = ServerClock()
-    clock.answered({}, T - 10, T, T)  # offset < -10
-    clock.answered({}, T - 10 + 200, T + 200, T + 200)  # the same bound, 200 s later
+    clock.answered(None, T - 10, T, T)  # offset < -10
+    clock.answered(None, T - 10 + 200, T + 200, T + 200)  # the same bound, 200 s later
     later = T + HORIZON + 100
-    clock.answered({}, None, later, later)  # 400 s after the first: kept by the second
+    clock.answered(None, None, later, later)  # 400 s after the first: kept by the second
     assert clock.offset == pytest.approx(-10 - FIRST_REACH)
 
 
 def test_bounds_that_meet_are_a_conflict() -> None:
     clock = ServerClock()
     clock.answered(date(T + 5), None, T, T)  # offset >= 5
-    clock.answered({}, T + 5, T, T)  # offset < 5: they meet
+    clock.answered(None, T + 5, T, T)  # offset < 5: they meet
     assert clock.offset == pytest.approx(5 + FIRST_REACH)  # one word: held in doubt
-    clock.answered({}, T + 5, T, T)  # two: the newer (upper) wins
+    clock.answered(None, T + 5, T, T)  # two: the newer (upper) wins
     assert clock.offset == 0.0  # the Date is dropped, and nothing else says ours is wrong
 
 
 def test_a_bound_is_kept_for_exactly_the_horizon() -> None:
     clock = ServerClock()
-    clock.answered({}, T - 10, T, T)  # offset < -10, learnt at T
-    clock.answered({}, None, T + HORIZON, T + HORIZON)
+    clock.answered(None, T - 10, T, T)  # offset < -10, learnt at T
+    clock.answered(None, None, T + HORIZON, T + HORIZON)
     assert clock.offset == pytest.approx(-10 - FIRST_REACH)  # still kept
-    clock.answered({}, None, T + HORIZON + 0.01, T + HORIZON + 0.01)
+    clock.answered(None, None, T + HORIZON + 0.01, T + HORIZON + 0.01)
     assert clock.offset == 0.0  # forgotten
 
 
 def test_a_date_ignored_is_believed_again_at_the_end_of_the_horizon() -> None:
     clock = ServerClock()
-    clock.answered({"Date": formatdate(T + 5, usegmt=True)}, None, T, T)
-    clock.answered({}, T + 1, T + 2, T + 2)  # proves that Date wrong, at T+2
-    clock.answered({}, T + 1, T + 2, T + 2)  # (it takes two answers)
+    clock.answered(http_date(formatdate(T + 5, usegmt=True)), None, T, T)
+    clock.answered(None, T + 1, T + 2, T + 2)  # proves that Date wrong, at T+2
+    clock.answered(None, T + 1, T + 2, T + 2)  # (it takes two answers)
     back = T + 2 + HORIZON
     for _ in range(2):  # (two answers, against the upper bound, still kept)
-        clock.answered({"Date": formatdate(back + 50, usegmt=True)}, None, back, back)
+        clock.answered(http_date(formatdate(back + 50, usegmt=True)), None, back, back)
     assert clock.offset == pytest.approx(50 + FIRST_REACH)
 
 
@@ -194,16 +196,16 @@ def test_date_s_upper_bound_says_whether_our_clock_will_do(
     sent: float, received: float, expected: float
 ) -> None:
     clock = ServerClock()
-    clock.answered({"Date": formatdate(T, usegmt=True)}, None, sent, received)
+    clock.answered(http_date(formatdate(T, usegmt=True)), None, sent, received)
     assert clock.offset == pytest.approx(expected)
 
 
 def test_an_equal_date_bound_renews_it() -> None:
     clock = ServerClock()
-    clock.answered({"Date": formatdate(T - 3, usegmt=True)}, None, T - 1, T - 1)  # -3..-1
-    clock.answered({"Date": formatdate(T - 3 + 200, usegmt=True)}, None, T + 199, T + 250)
+    clock.answered(http_date(formatdate(T - 3, usegmt=True)), None, T - 1, T - 1)  # -3..-1
+    clock.answered(http_date(formatdate(T - 3 + 200, usegmt=True)), None, T + 199, T + 250)
     later = T + HORIZON + 50
-    clock.answered({}, None, later, later)  # the first upper bound would be forgotten now
+    clock.answered(None, None, later, later)  # the first upper bound would be forgotten now
     # But its renewal, 200 s later, is not: ours still won't do, and the offset stays below it.
     assert clock.offset == pytest.approx(-1 - FIRST_REACH)
 
@@ -245,19 +247,19 @@ def test_one_stale_lower_bound_does_not_move_the_clock() -> None:
 def test_a_contradiction_the_next_answer_repeats_is_believed() -> None:
     clock = ServerClock()
     clock.answered(date(T + 0.2), T + 8, T, T + 0.3)  # -0.3 <= offset < 8
-    clock.answered({}, T + 4, T + 10, T + 10.1)  # offset < -6: held in doubt
+    clock.answered(None, T + 4, T + 10, T + 10.1)  # offset < -6: held in doubt
     assert clock.offset == 0.0
-    clock.answered({}, T + 4, T + 10.5, T + 10.6)  # and said again: our clock was stepped
+    clock.answered(None, T + 4, T + 10.5, T + 10.6)  # and said again: our clock was stepped
     assert clock.offset == pytest.approx(-6.5 - FIRST_REACH)
     clock.rolled(T + 3, T + 11)  # offset >= -8
     assert clock.offset == pytest.approx(-8 + 2 * FIRST_REACH)
-    clock.answered({}, T + 2, T + 11, T + 11.1)  # offset < -9: a new doubt, not a second word
+    clock.answered(None, T + 2, T + 11, T + 11.1)  # offset < -9: a new doubt, not a second word
     assert clock.offset == pytest.approx(-8 + 2 * FIRST_REACH)
 
 
 def test_a_lower_bound_that_meets_the_upper_one_is_a_contradiction() -> None:
     clock = ServerClock()
-    clock.answered({}, T + 10, T, T)  # offset < 10
+    clock.answered(None, T + 10, T, T)  # offset < 10
     clock.rolled(T + 20, T + 10)  # offset >= 10: they meet; held in doubt
     assert clock.offset == 0.0
     clock.rolled(T + 20, T + 10)  # said again: believed
@@ -275,9 +277,9 @@ def test_a_date_upper_bound_at_the_lower_bound_is_dropped() -> None:
 def test_a_word_on_the_other_side_does_not_clear_a_doubt() -> None:
     clock = ServerClock()
     clock.answered(date(T + 0.2), T + 8, T, T + 0.3)  # -0.3 <= offset < 8
-    clock.answered({}, T + 4, T + 10, T + 10.1)  # offset < -6: held in doubt
+    clock.answered(None, T + 4, T + 10, T + 10.1)  # offset < -6: held in doubt
     clock.rolled(T - 7, T + 10.2)  # offset >= -17.2: says nothing of the upper side
-    clock.answered({}, T + 4, T + 10.5, T + 10.6)  # said again: believed
+    clock.answered(None, T + 4, T + 10.5, T + 10.6)  # said again: believed
     assert clock.offset == pytest.approx(-6.5 - 2 * FIRST_REACH)  # (the roll doubled the reach)
 
 
@@ -292,7 +294,7 @@ def test_the_reach_is_bounded_however_long_the_process_runs() -> None:
 
 def test_the_reach_below_an_upper_bound_is_bounded_too() -> None:
     clock = ServerClock()
-    clock.answered({}, T + 10, T + 10.5, T + 10.6)  # offset < -0.5, nothing below
+    clock.answered(None, T + 10, T + 10.5, T + 10.6)  # offset < -0.5, nothing below
     for _ in range(2000):
         clock.early()
     assert clock.offset == pytest.approx(-0.5 - MAX_REACH)

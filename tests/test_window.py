@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from intercom_async._protocol import MAX_SERVER_WAIT
+from intercom_async._limits import MAX_SERVER_WAIT, LimitHeaders
 from intercom_async._ratelimit import NO_WORD_HOLD, Turn, Window
 
 T = 1_700_000_000.0  # our clock, a whole second
@@ -39,7 +39,7 @@ def taken(window: Window, n: int, now: float = T) -> list[Turn]:
 def answer(
     window: Window, turn: Turn, status: int, headers: dict[str, str], received: float
 ) -> None:
-    window.answered(turn, status, headers, received)
+    window.answered(turn, LimitHeaders.parse(status, headers, received), received)
 
 
 # -- budgets -----------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from intercom_async._limits import LimitHeaders
 from intercom_async._ratelimit import Turn, Window
 
 START = 1_700_000_000.25  # our clock when the machine starts
@@ -141,7 +142,9 @@ class WindowMachine(RuleBasedStateMachine):
             self.spent.add(answer.window)
         if "Retry-After" in headers:
             self.held_until = max(self.held_until, self.now + float(headers["Retry-After"]))
-        self.window.answered(answer.request.turn, answer.status, headers, self.now)
+        self.window.answered(
+            answer.request.turn, LimitHeaders.parse(answer.status, headers, self.now), self.now
+        )
         self.news += 1
 
     @rule(seconds=st.floats(0.001, 3.0))
