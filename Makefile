@@ -142,6 +142,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'   # the official SDK, to compare with
 	$(BIN)/python benchmarks/bulk_fetch.py --json bench.json
+	$(BIN)/python benchmarks/bulk_fetch.py --observe   # no observer, OTel API alone, OTel SDK
 	$(BIN)/python benchmarks/bulk_fetch.py --memory
 
 clean:

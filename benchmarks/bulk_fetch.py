@@ -293,6 +293,85 @@ def bench(parts: int, n: int, c: int, rounds: int) -> dict[str, Any]:
     return result
 
 
+# -- the cost of observing ------------------------------------------------------------------
+
+
+def _observed_client(url: str, mode: str) -> IntercomClient:
+    """A client observed as ``mode`` says: ``none`` (no observer at all), ``api`` (what every
+    client has with opentelemetry-api installed and no SDK set up) or ``sdk`` (the SDK's
+    providers, spans batched to an exporter that drops them, metrics to an in-memory reader)."""
+    from intercom_async._observe import Observer
+
+    if mode != "sdk":
+        client = IntercomClient(token="bench", base_url=url)
+        if mode == "none":
+            client._observer = Observer()  # nothing listens: the NO_CALL path
+        return client
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    class Dropped(SpanExporter):
+        def export(self, spans: Any) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(BatchSpanProcessor(Dropped()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    return IntercomClient(
+        token="bench", base_url=url, tracer_provider=tracer_provider, meter_provider=meter_provider
+    )
+
+
+async def run_observed(
+    url: str, warm: list[str], ids: list[str], c: int, m: Measure, mode: str
+) -> Timing:
+    async with _observed_client(url, mode) as client:
+
+        async def fetch(batch: Iterable[str]) -> None:
+            async for result in client.tickets.get_many(batch, concurrency=c):
+                if not result.ok:
+                    raise RuntimeError(f"ticket {result.id}: {result.error}")
+
+        await fetch(warm)
+        return await m(fetch(ids))
+
+
+OBSERVE_MODES = {
+    "no observer": "none",
+    "otel api, no SDK (default)": "api",
+    "otel SDK, no-op exporter": "sdk",
+}
+
+
+def observe_bench(parts: int, n: int, c: int, rounds: int) -> dict[str, Any]:
+    """The CPU of get_many unobserved, with opentelemetry-api and no SDK (every client's
+    default), and with the SDK recording to exporters that drop: interleaved rounds, medians
+    (min-max), and each round's ratio to the unobserved run."""
+    warm = [str(i) for i in range(WARMUP)]
+    ids = [str(10_000_000 + i) for i in range(n)]
+    runs: dict[str, list[Timing]] = {name: [] for name in OBSERVE_MODES}
+    with serving(parts) as url:
+        for _ in range(rounds):
+            for name, mode in OBSERVE_MODES.items():
+                runs[name].append(asyncio.run(run_observed(url, warm, ids, c, timer(), mode)))
+    print(
+        f"\n== observing: {parts} parts/ticket, N={n}, C={c}, median (min-max) of {rounds} "
+        "interleaved rounds"
+    )
+    print(f"{'observer':<30}{'CPU s/1k':>22}{'wall s/1k':>22}{'CPU / none':>22}")
+    base = runs["no observer"]
+    result: dict[str, Any] = {"parts": parts, "n": n, "rounds": rounds, "modes": {}}
+    for name, timings in runs.items():
+        cpu = [u * 1000 / n for _, u in timings]
+        wall = [w * 1000 / n for w, _ in timings]
+        ratios = [u / b for (_, u), (_, b) in zip(timings, base, strict=True)]
+        print(f"{name:<30}{_spread(cpu):>22}{_spread(wall):>22}{_spread(ratios):>22}")
+        result["modes"][name] = {"cpu_s_per_1k": cpu, "wall_s_per_1k": wall, "ratio": ratios}
+    return result
+
+
 # -- import time ------------------------------------------------------------------------------
 
 
@@ -510,6 +589,9 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     parser.add_argument("--memory", action="store_true", help="peak RSS, 2k vs 20k ids")
     parser.add_argument("--profile", action="store_true", help="profile get_many (first --parts)")
+    parser.add_argument(
+        "--observe", action="store_true", help="the cost of observing (first --parts)"
+    )
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
@@ -535,6 +617,8 @@ def main() -> None:
         import_times(args.rounds)
     elif args.layers:
         layers(args.parts[0], args.n, args.concurrency, args.rounds)
+    elif args.observe:
+        observe_bench(args.parts[0], args.n, args.concurrency, args.rounds)
     else:
         figures: dict[str, Any] = {"benches": []}
         for parts in args.parts:

@@ -34,6 +34,7 @@ from ._events import (
     ResponseEvent,
     RetryEvent,
 )
+from ._headers import AppInfo
 from ._hooks import Hooks
 from ._limits import RateLimit
 from ._models import (
@@ -65,12 +66,15 @@ from ._models import (
     UpdatedAttributeValue,
 )
 from ._query import Filter, Group, Query, all_of, any_of, updated_since, where
+from ._raw import RawResponse
 from ._retry import RetryPolicy
-from ._tickets import Tickets
+from ._search import TicketSearch
+from ._tickets import Tickets, TicketsWithRawResponse
 from ._version import __version__
 
 __all__ = [
     "ApiError",
+    "AppInfo",
     "Attachment",
     "AuthenticationError",
     "AuthorType",
@@ -95,6 +99,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimitWaitEvent",
+    "RawResponse",
     "Reference",
     "RequestEvent",
     "ResponseDecodeError",
@@ -111,6 +116,7 @@ __all__ = [
     "TicketPartAuthor",
     "TicketParts",
     "TicketResult",
+    "TicketSearch",
     "TicketState",
     "TicketStateDetail",
     "TicketStateList",
@@ -118,6 +124,7 @@ __all__ = [
     "TicketTypeAttribute",
     "TicketTypeAttributeList",
     "Tickets",
+    "TicketsWithRawResponse",
     "Timestamp",
     "TransportError",
     "UnsupportedVersionError",

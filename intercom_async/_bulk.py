@@ -38,6 +38,7 @@ from attrs import frozen
 
 from ._errors import AuthenticationError, ClientClosedError, IntercomError
 from ._models import Ticket
+from ._raw import CallInfo, recording
 
 __all__ = ["Keys", "MakeResult", "TicketId", "TicketIds", "TicketResult", "fetch_many"]
 
@@ -62,8 +63,9 @@ class _Indexed(Protocol):
 
 
 class MakeResult(Protocol[K_contra, V_contra, R_co]):
-    """How a bulk fetch makes the result of one key: ``(key, value, error, index, skipped)``,
-    ``value`` or ``error`` being ``None`` (a ``TicketResult`` is made so)."""
+    """How a bulk fetch makes the result of one key: ``(key, value, error, index, skipped,
+    request_id, attempts, elapsed)``, ``value`` or ``error`` being ``None`` (a
+    ``TicketResult`` is made so); the last three are the call's ``CallInfo``."""
 
     def __call__(
         self,
@@ -71,7 +73,10 @@ class MakeResult(Protocol[K_contra, V_contra, R_co]):
         value: V_contra | None,
         error: IntercomError | None,
         index: int,
-        skipped: bool = False,
+        skipped: bool,
+        request_id: str | None,
+        attempts: int,
+        elapsed: float,
         /,
     ) -> R_co: ...
 
@@ -87,6 +92,10 @@ class TicketResult:
         index: the id's position in the input (0 for the first).
         skipped: ``True`` when no request was sent for this id because the token had been
             refused (a 401) for an id before it; ``error`` is then that ``AuthenticationError``.
+        request_id: Intercom's ``X-Request-Id`` of the last answer to this id's call (success
+            or failure alike), or ``None`` when no answer came or it had none.
+        attempts: the requests sent for this id (0 when none was: skipped, an invalid id).
+        elapsed: seconds the call for this id took in all (waits and retries included).
     """
 
     id: TicketId
@@ -94,6 +103,9 @@ class TicketResult:
     error: IntercomError | None
     index: int
     skipped: bool = False
+    request_id: str | None = None
+    attempts: int = 0
+    elapsed: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -185,20 +197,24 @@ async def fetch_many(
     def _within(index: int) -> bool:
         return index < next_to_yield + window
 
+    def made(key: K, value: V | None, error: IntercomError | None, index: int, info: CallInfo) -> R:
+        return result(key, value, error, index, False, info.request_id, info.attempts, info.elapsed)
+
     async def one(index: int, key: K) -> R:
         nonlocal refused
         if refused is not None:
-            return result(key, None, refused, index, True)
-        try:
-            value = await fetch(key)
-        except ClientClosedError:
-            raise
-        except AuthenticationError as error:
-            refused = refused or error
-            return result(key, None, error, index)
-        except IntercomError as error:
-            return result(key, None, error, index)
-        return result(key, value, None, index)
+            return result(key, None, refused, index, True, None, 0, 0.0)
+        with recording() as info:
+            try:
+                value = await fetch(key)
+            except ClientClosedError:
+                raise
+            except AuthenticationError as error:
+                refused = refused or error
+                return made(key, None, error, index, info)
+            except IntercomError as error:
+                return made(key, None, error, index, info)
+        return made(key, value, None, index, info)
 
     async def worker() -> None:
         failure: BaseException | None = None

@@ -24,6 +24,7 @@ import json as jsonlib
 import math
 import os
 import time
+from collections.abc import Mapping
 from functools import partial
 from types import TracebackType
 from typing import Any, TypeVar
@@ -34,27 +35,37 @@ from aiohttp.http_exceptions import ContentEncodingError
 from yarl import URL
 
 from ._errors import (
+    ApiError,
     ClientClosedError,
     IntercomError,
     ResponseDecodeError,
     TransportError,
     shorten,
 )
+from ._headers import AppInfo, check_headers, user_agent
+from ._hooks import Hooks
 from ._limits import LimitHeaders, RateLimit
+from ._observe import NO_CALL, Call, build_observer
 from ._pacer import CLOSED_MESSAGE, Pacer
 from ._protocol import (
+    USER_AGENT,
     Response,
+    add_headers,
     api_error,
     build_headers,
     decode,
     resolve_base_url,
     validate_version,
 )
+from ._proxy import resolve_proxy
 from ._quota import Quota, QuotaSource
+from ._raw import RawResponse, current_call_info
 from ._retry import RetryPolicy, retry_after_failure
 from ._session import Session
+from ._shared import SharedQuota
 from ._sleep import Sleeper
 from ._tickets import Tickets
+from ._versions import is_lenient
 
 __all__ = ["ClientStats", "IntercomClient"]
 
@@ -161,6 +172,19 @@ class IntercomClient:
         quota: a ``RedisQuota`` (``intercom_async.redis``): one rate-limit budget shared by
             every client of the app, in any process. By default the client paces itself from
             the headers alone.
+        hooks: a ``Hooks``: your callbacks on each attempt, answer, retry and rate-limit wait.
+        tracer_provider, meter_provider: the OpenTelemetry providers to report to (with
+            ``intercom-async[otel]``); the global ones by default.
+        default_headers: headers added to every request (a gateway's, trace propagation);
+            ``Authorization``, ``Intercom-Version``, ``Content-Type`` and ``Host`` are refused
+            (use ``token=``, ``version=``...), as is a value with a line break.
+        app_info: an ``AppInfo`` naming your application at the end of the ``User-Agent``.
+        proxy: an ``http://`` or ``https://`` proxy URL (credentials in it are allowed, and
+            never logged); by default ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` and
+            ``NO_PROXY`` are honoured for the session the client makes (not for a loopback
+            ``base_url``). Plain ``http`` through a proxy needs ``allow_insecure_http``.
+        proxy_auth: an ``aiohttp.BasicAuth`` for ``proxy``.
+        trust_env: ``False`` ignores the proxy environment variables.
 
     Attributes:
         tickets: the ticket endpoints (``Tickets``): ``client.tickets.get("1295")``.
@@ -188,6 +212,14 @@ class IntercomClient:
         max_connections: int = 100,
         allow_insecure_http: bool = False,
         quota: QuotaSource | None = None,
+        hooks: Hooks | None = None,
+        tracer_provider: object | None = None,
+        meter_provider: object | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        app_info: AppInfo | None = None,
+        proxy: str | URL | None = None,
+        proxy_auth: aiohttp.BasicAuth | None = None,
+        trust_env: bool = True,
     ) -> None:
         # From here on the token is only ever held wrapped, so that a traceback that shows this
         # frame's local variables (as error trackers do) shows no token.
@@ -206,9 +238,26 @@ class IntercomClient:
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             kind = type(session).__name__
             raise TypeError(f"session must be an aiohttp.ClientSession, not {kind}")
-        self._headers = build_headers(wrapped.checked(), self._version)
-        self._json_headers = build_headers(wrapped.checked(), self._version)
-        self._json_headers["Content-Type"] = "application/json"
+        extra = {} if default_headers is None else check_headers(default_headers, "default_headers")
+        agent = user_agent(USER_AGENT, app_info)
+        self._headers = build_headers(
+            wrapped.checked(), self._version, extra=extra, user_agent=agent
+        )
+        self._json_headers = add_headers(self._headers, {"Content-Type": "application/json"})
+        self._proxy = resolve_proxy(
+            self._base_url,
+            proxy,
+            proxy_auth,
+            trust_env=trust_env,
+            own_session=session is None,
+            allow_insecure_http=allow_insecure_http,
+        )
+        self._observer = build_observer(
+            base_url=self._base_url,
+            hooks=hooks,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+        )
         self._session = Session(session, max_connections=max_connections, timeout=self._timeout)
         # A request takes a connection slot before its timeout starts, so that waiting for a
         # free connection never counts as the attempt's time: as many slots as the pool has
@@ -224,6 +273,8 @@ class IntercomClient:
                 raise TypeError(f"quota must be a RedisQuota, not {type(quota).__name__}")
             look_timeout = self._timeout.total or DEFAULT_TIMEOUT
             self._quota = quota._quota_for(pacer, wrapped.digest(), look_timeout=look_timeout)
+            if isinstance(self._quota, SharedQuota):
+                self._quota.observer = self._observer
         self._sleeper = Sleeper(CLOSED_MESSAGE)
         self._parent: IntercomClient | None = None
         _bind_resources(self)
@@ -233,8 +284,10 @@ class IntercomClient:
         *,
         retry: RetryPolicy | None = None,
         timeout: float | aiohttp.ClientTimeout | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_attempts: int | None = None,
     ) -> IntercomClient:
-        """A view of this client with its own retry policy and attempt timeout.
+        """A view of this client with its own retry policy, attempt timeout and headers.
 
         The view shares everything else with this client: the session and its connection
         pool, the rate-limit pacing (or shared quota), ``stats`` and the lifecycle. Making one
@@ -254,11 +307,20 @@ class IntercomClient:
                 view); ``None`` keeps this client's.
             timeout: the view's attempt timeout, as for ``IntercomClient``; ``None`` keeps
                 this client's.
+            headers: headers added to (or replacing) this client's for the view's requests,
+                checked as ``default_headers`` are.
+            max_attempts: the view's ``max_attempts`` (of ``retry`` if given, else of this
+                client's policy): ``with_options(max_attempts=1)`` turns retries off.
         """
-        return self._view(
-            self._retry if retry is None else _retry_policy(retry),
-            self._timeout if timeout is None else _client_timeout(timeout),
-        )
+        policy = self._retry if retry is None else _retry_policy(retry)
+        if max_attempts is not None:
+            policy = attrs.evolve(policy, max_attempts=max_attempts)
+        view = self._view(policy, self._timeout if timeout is None else _client_timeout(timeout))
+        if headers is not None:
+            extra = check_headers(headers, "headers")
+            view._headers = add_headers(self._headers, extra)
+            view._json_headers = add_headers(self._json_headers, extra)
+        return view
 
     def _view(self, retry: RetryPolicy, timeout: aiohttp.ClientTimeout) -> IntercomClient:
         """A view: what the client shares (settings, ``Session``, quota, pacer, pool slots,
@@ -270,6 +332,8 @@ class IntercomClient:
         view._max_response_bytes = self._max_response_bytes
         view._headers = self._headers
         view._json_headers = self._json_headers
+        view._proxy = self._proxy
+        view._observer = self._observer
         view._session = self._session
         view._slots = self._slots
         view._pacer = self._pacer
@@ -284,10 +348,18 @@ class IntercomClient:
 
     def _request_options(self) -> dict[str, Any]:
         """What each request passes to aiohttp besides the URL and headers: the attempt's
-        timeout, unless it is the one built into our own session."""
-        if self._session.owns_session:
-            return {} if self._timeout is self._session.timeout else {"timeout": self._timeout}
-        return {"timeout": self._timeout, "raise_for_status": False}
+        timeout, unless it is the one built into our own session, and the proxy."""
+        options: dict[str, Any] = {}
+        if not self._session.owns_session:
+            options = {"timeout": self._timeout, "raise_for_status": False}
+        elif self._timeout is not self._session.timeout:
+            options = {"timeout": self._timeout}
+        proxy, proxy_auth = self._proxy
+        if proxy is not None:
+            options["proxy"] = proxy
+            if proxy_auth is not None:
+                options["proxy_auth"] = proxy_auth
+        return options
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -380,12 +452,64 @@ class IntercomClient:
 
     # -- requests ----------------------------------------------------------------------------
 
-    async def request(self, method: str, path: str, into: type[T], *, json: Any = None) -> T:
+    async def request(
+        self, method: str, path: str, into: type[T], *, json: Any = None, route: str | None = None
+    ) -> T:
         """The ``into`` model a 2xx answer to ``method path`` carries (the ``Requester``
-        interface resources are bound to): ``_request``, then ``decode``."""
-        return decode(await self._request(method, path, json=json), into)
+        interface resources are bound to): ``_request``, then ``decode`` (lenient for
+        ``Preview`` and ``Unstable``). ``route`` is the path's template (``/tickets/{id}``),
+        which names the call in traces, metrics and logs; ``None``: the path has no variable
+        part, and names itself."""
+        response = await self._request(method, path, json=json, route=route)
+        return decode(response, into, lenient=is_lenient(self._version))
 
-    async def _request(self, method: str, path: str, *, json: Any = None) -> Response:
+    async def request_raw(
+        self, method: str, path: str, into: type[T], *, json: Any = None, route: str | None = None
+    ) -> RawResponse[T]:
+        """``request``, as a ``RawResponse[into]``: the answer as it came, what the call took,
+        and ``parse()`` for the model."""
+        call = _Call()
+        response = await self._request(method, path, json=json, route=route, call=call)
+        lenient = is_lenient(self._version)
+        return RawResponse(
+            response,
+            partial(_decode, into=into, lenient=lenient),
+            attempts=call.attempts,
+            elapsed=call.elapsed,
+        )
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        route: str | None = None,
+        call: _Call | None = None,
+    ) -> Response:
+        """``_retried``, observed: the call's observation (hooks, OpenTelemetry, the request
+        log) begins and ends here, and its figures go to ``call`` and to the ``CallInfo`` a
+        bulk fetch records, whether it succeeds or fails."""
+        if call is None:
+            call = _Call()
+        info = current_call_info()
+        started = time.perf_counter()
+        try:
+            call.observed = self._observer.call(method, route or path, path)
+            response = await self._retried(method, path, json, call)
+        except BaseException as error:
+            status = error.status if isinstance(error, ApiError) else None
+            call.observed.ended(status=status, error=error)
+            raise
+        finally:
+            call.elapsed = time.perf_counter() - started
+            if info is not None:
+                info.request_id, info.attempts = call.request_id, call.attempts
+                info.elapsed = call.elapsed
+        call.observed.ended(status=response.status)
+        return response
+
+    async def _retried(self, method: str, path: str, json: Any, call: _Call) -> Response:
         """Send ``method path`` under the retry policy, all of it within ``max_delay``; the
         2xx ``Response`` (a non-2xx is raised as its ``ApiError``, after the retries).
 
@@ -393,7 +517,6 @@ class IntercomClient:
         bytes."""
         body = None if json is None else jsonlib.dumps(json, separators=(",", ":")).encode()
         policy = self._retry
-        call = _Call()
         started = time.monotonic()
         deadline = asyncio.timeout(policy.max_delay)
         try:
@@ -407,7 +530,7 @@ class IntercomClient:
                         started,
                         partial(self._attempt, method, path, body, call),
                         what=f"{method} {shorten(path)}",
-                        on_retry=self._count_retry,
+                        on_retry=partial(self._count_retry, call),
                         sleep=partial(self._back_off, call),
                     )
         except TimeoutError as exc:
@@ -422,16 +545,40 @@ class IntercomClient:
 
     async def _back_off(self, call: _Call, seconds: float) -> None:
         call.stage = _BETWEEN_ATTEMPTS
+        error, call.retry_error = call.retry_error, None
+        if error is not None:
+            await call.observed.retrying(error, seconds)  # before the backoff
         await self._sleeper.sleep(seconds)
 
-    def _count_retry(self, error: IntercomError, wait: float) -> None:
+    def _count_retry(self, call: _Call, error: IntercomError, wait: float) -> None:
         self._session.retries += 1
+        call.retry_error = error
 
     async def _attempt(self, method: str, path: str, body: bytes | None, call: _Call) -> Response:
+        """``_send``, with the end of each attempt sent told to the call's observation."""
+        try:
+            response = await self._send(method, path, body, call)
+        except IntercomError as error:
+            if call.sending:
+                call.sending = False
+                status = error.status if isinstance(error, ApiError) else None
+                await call.observed.attempt_ended(
+                    status=status, error=error, request_id=call.request_id
+                )
+            raise
+        if call.sending:
+            call.sending = False
+            await call.observed.attempt_ended(status=response.status, request_id=call.request_id)
+        return response
+
+    async def _send(self, method: str, path: str, body: bytes | None, call: _Call) -> Response:
         # A closed client fails at once, not after its turn.
         session = self._session.ensure()
         call.stage = _FOR_TURN
-        turn = await self._quota.acquire(self._retry.max_delay, wait=self._retry.wait)
+        observed = call.observed
+        turn = await self._quota.acquire(
+            self._retry.max_delay, wait=self._retry.wait, call=observed
+        )
         # From here until the pacer hears what became of this request, every way out settles it.
         stage = _WAITING
         try:
@@ -440,6 +587,13 @@ class IntercomClient:
                 await self._slots.acquire()
             try:
                 session = self._session.ensure()  # the waits may have outlasted the client
+                if observed is not NO_CALL:
+                    observed.turn_taken("shared" if turn.shared is not None else "local")
+                    await observed.attempt_started()
+                    session = self._session.ensure()  # and so may a hook
+                call.attempts += 1
+                call.sending = True
+                call.request_id = None
                 stage = _SENT
                 call.stage = _FOR_ANSWER
                 self._session.requests += 1
@@ -453,6 +607,7 @@ class IntercomClient:
                 ) as answer:
                     stage = _ANSWERED
                     status, headers = answer.status, answer.headers
+                    call.request_id = headers.get("X-Request-Id")
                     limits = LimitHeaders.parse(status, headers, time.time())  # once per answer
                     self._quota.answered(turn, limits)
                     if status == 429:
@@ -517,12 +672,30 @@ class IntercomClient:
 
 class _Call:
     """Where one call (its attempts and the waits between them) stands: what it was waiting
-    for when its ``max_delay`` ran out."""
+    for when its ``max_delay`` ran out; its observation, and its figures so far."""
 
-    __slots__ = ("stage",)
+    __slots__ = (
+        "attempts",
+        "elapsed",
+        "observed",
+        "request_id",
+        "retry_error",
+        "sending",
+        "stage",
+    )
 
     def __init__(self) -> None:
         self.stage = _FOR_TURN
+        self.observed: Call = NO_CALL
+        self.attempts = 0  # attempts sent
+        self.sending = False  # an attempt was sent, and its end is not yet told
+        self.request_id: str | None = None  # of the last answer
+        self.retry_error: IntercomError | None = None  # the policy will retry after it
+        self.elapsed = 0.0
+
+
+def _decode(response: Response, *, into: type[T], lenient: bool) -> T:
+    return decode(response, into, lenient=lenient)
 
 
 _FOR_TURN = "waiting for its turn under the rate limit"

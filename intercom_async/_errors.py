@@ -5,7 +5,7 @@
     ├── InvalidQueryError         a search query Intercom would refuse (names its JSON path)
     ├── UnsupportedVersionError   an endpoint the client's Intercom-Version lacks (search < 2.10)
     ├── TransportError            no answer: connection refused or reset, a timeout, a cut body
-    ├── ResponseDecodeError       a 2xx answer that is not a ticket (names the failing JSON path)
+    ├── ResponseDecodeError       a 2xx answer that is not a ticket, or a page (names the JSON path)
     └── ApiError                  any other answer: non-2xx, redirects included
         ├── AuthenticationError   401
         ├── PermissionDeniedError 403
@@ -194,7 +194,7 @@ class TransportError(IntercomError):
 
 
 class ResponseDecodeError(IntercomError):
-    """A successful (2xx) answer whose body is not a ticket.
+    """A successful (2xx) answer whose body is not what the endpoint sends (a ticket, a page).
 
     ``json_path`` names where it failed (``$`` for the whole body,
     ``$.ticket_parts.ticket_parts[3].created_at`` deep inside). Never retried: the same request
@@ -205,6 +205,7 @@ class ResponseDecodeError(IntercomError):
         json_path (str): where in the body it failed.
         request_id (str | None): the ``X-Request-Id`` header, if there was one.
         headers (CIMultiDict[str]): the response headers (case-insensitive).
+        expected (str): what the body should have been (``"a ticket"``, ``"a ticket.list"``).
     """
 
     def __init__(
@@ -213,18 +214,21 @@ class ResponseDecodeError(IntercomError):
         *,
         status: int,
         json_path: str = "$",
+        expected: str = "a ticket",
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.json_path = json_path
+        self.expected = expected
         self.request_id = request_id
         self.headers: CIMultiDict[str] = CIMultiDict(headers or {})
 
     def __str__(self) -> str:
         rid = f" (request_id={shorten(one_line(self.request_id))})" if self.request_id else ""
-        where = f"response body is not a ticket at {shorten(self.json_path, 2 * QUOTE_LIMIT)}"
+        where = f"response body is not {shorten(self.expected)} at "
+        where += shorten(self.json_path, 2 * QUOTE_LIMIT)
         return _fit(f"HTTP {self.status}: {where}: {self.args[0]}", rid)
 
 

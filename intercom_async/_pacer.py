@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 from ._errors import ClientClosedError, RateLimitError
 from ._limits import LimitHeaders, RateLimit
+from ._observe import NO_CALL, Call
 from ._ratelimit import Turn, Window
 
 __all__ = ["CLOSED_MESSAGE", "Pacer", "spent_for_too_long"]
@@ -108,12 +109,15 @@ class Pacer:
         self._window.follow = follow
         self._wake_head()
 
-    async def acquire(self, max_wait: float = math.inf, *, wait: bool = True) -> Turn:
+    async def acquire(
+        self, max_wait: float = math.inf, *, wait: bool = True, call: Call = NO_CALL
+    ) -> Turn:
         """Wait until one more request may go, and count it as sent.
 
         Settle the ``Turn`` it returns later with ``answered`` or ``unanswered``, exactly once.
         ``max_wait`` and ``wait`` are this request's (its retry policy's ``max_delay`` and
         ``wait``): ``wait=False`` lets it go at once, the window still followed and reported.
+        ``call`` hears of a wait under the window (``rate_limit_wait_started`` / ``_ended``).
 
         Raises:
             RateLimitError: the window would hold the request past ``max_wait``.
@@ -128,15 +132,16 @@ class Pacer:
             at = self._window.ready_at(now)
             if at is not None and at <= now:
                 return self._window.take(now)
-        return await self._wait_turn(self._held_by_window(now), max_wait)
+        return await self._wait_turn(self._held_by_window(now), max_wait, call)
 
     def _held_by_window(self, now: float) -> bool:
         opens = self._window.opens_at(now)
         return opens is None or opens > now
 
-    async def _wait_turn(self, counted: bool, max_wait: float) -> Turn:
+    async def _wait_turn(self, counted: bool, max_wait: float, call: Call) -> Turn:
         if counted:
             self.waits += 1
+        announced = False  # the call was told of its wait under the window
         loop = asyncio.get_running_loop()
         waiter = _Waiter(loop.create_future())
         self._queue.append(waiter)
@@ -159,10 +164,19 @@ class Pacer:
                         self.waits += 1
                     if at is not None:
                         waiter.timer = loop.call_later(at - now, self._wake_head)
+                if counted and not announced:
+                    announced = True
+                    ahead = opens if opens is not None and opens > now else None
+                    await call.rate_limit_wait_started(
+                        0.0 if ahead is None else ahead - now, "local"
+                    )
+                    waiter.disarm()
+                    continue  # look again: the hook took time, the window may have moved
                 await waiter.future
                 waiter.disarm()
                 waiter.future = loop.create_future()
         finally:
+            call.rate_limit_wait_ended()
             waiter.disarm()
             self._queue.remove(waiter)
             self._wake_head()  # the next in line looks in its place

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from ._convert import StructureError, error_path, structure, structure_error_list
+from ._convert import TYPE_NAMES, StructureError, error_path, structure, structure_error_list
 from ._errors import ApiError, InvalidTicketIdError, ResponseDecodeError, api_error_class
 from ._limits import MAX_SERVER_WAIT, LimitHeaders, RateLimit
 from ._models import Ticket
@@ -28,10 +28,12 @@ __all__ = [
     "REGIONS",
     "RateLimit",
     "Response",
+    "add_headers",
     "api_error",
     "build_headers",
     "decipher_ticket",
     "decode",
+    "is_loopback_url",
     "json_body",
     "resolve_base_url",
     "ticket_path",
@@ -82,6 +84,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is a loopback one (``localhost``, ``127.0.0.1``, ``::1``)."""
+    return _is_loopback(urlsplit(url).hostname or "")
+
+
 def resolve_base_url(
     region: str, base_url: str | None, *, allow_insecure_http: bool = False
 ) -> str:
@@ -130,16 +137,36 @@ class _Headers(dict[str, str]):
         return repr(shown)
 
 
-def build_headers(token: str, version: str) -> dict[str, str]:
-    """The headers every request carries (their repr shows no token)."""
-    return _Headers(
+def build_headers(
+    token: str,
+    version: str,
+    *,
+    extra: Mapping[str, str] | None = None,
+    user_agent: str = USER_AGENT,
+) -> dict[str, str]:
+    """The headers every request carries (their repr shows no token): ours, with ``extra``
+    (the application's, checked by ``_headers.check_headers``) added; an ``extra``
+    ``User-Agent`` or ``Accept`` replaces ours."""
+    headers = _Headers(
         {
             "Authorization": f"Bearer {token}",
             "Accept": "application/json",
             "Intercom-Version": version,
-            "User-Agent": USER_AGENT,
+            "User-Agent": user_agent,
         }
     )
+    return add_headers(headers, extra or {})
+
+
+def add_headers(headers: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` (its repr hiding the token) with ``extra`` set over it, names
+    compared without case."""
+    merged = _Headers(headers)
+    for name, value in extra.items():
+        for ours in [key for key in merged if key.lower() == name.lower()]:
+            del merged[ours]
+        merged[name] = value
+    return merged
 
 
 # The longest id sent, in characters (of the id, before percent-encoding): Intercom's ids are a
@@ -230,18 +257,22 @@ class Response:
         return f"<Response {self.status} to {self.method} {self.path}>"
 
 
-def _decode_failure(response: Response, message: str, json_path: str = "$") -> ResponseDecodeError:
+def _decode_failure(
+    response: Response, message: str, json_path: str = "$", *, expected: str
+) -> ResponseDecodeError:
     return ResponseDecodeError(
         message,
         status=response.status,
         json_path=json_path,
+        expected=expected,
         request_id=response.headers.get("X-Request-Id"),
         headers=response.headers,
     )
 
 
-def json_body(response: Response) -> Any:
-    """The JSON data of a 2xx answer (step one of decoding).
+def json_body(response: Response, *, expected: str = "JSON") -> Any:
+    """The JSON data of a 2xx answer (step one of decoding); ``expected`` says what the body
+    should have been, for the error's message.
 
     Raises:
         ApiError: (a subclass by status) for any status but 2xx.
@@ -252,31 +283,34 @@ def json_body(response: Response) -> Any:
         raise api_error(response)
     content_type = response.headers.get("Content-Type")
     if not _is_json(content_type):
-        raise _decode_failure(response, f"expected JSON, got Content-Type {content_type!r}")
+        message = f"expected JSON, got Content-Type {content_type!r}"
+        raise _decode_failure(response, message, expected=expected)
     try:
         return _loads(response.body)
     except RecursionError:
-        raise _decode_failure(response, "JSON nested too deeply") from None
+        raise _decode_failure(response, "JSON nested too deeply", expected=expected) from None
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int too long
-        raise _decode_failure(response, f"not valid JSON ({exc})") from None
+        raise _decode_failure(response, f"not valid JSON ({exc})", expected=expected) from None
 
 
-def decode(response: Response, into: type[T]) -> T:
+def decode(response: Response, into: type[T], *, lenient: bool = False) -> T:
     """The model ``into`` a 2xx answer carries: ``json_body``, then the converter's
-    ``structure`` (step two), its failures as ``ResponseDecodeError`` with the JSON path.
+    ``structure`` (step two, ``lenient`` for ``Preview`` and ``Unstable``: see
+    ``_versions.is_lenient``), its failures as ``ResponseDecodeError`` with the JSON path.
 
     Raises:
         ApiError: (a subclass by status) for any status but 2xx.
         ResponseDecodeError: for a 2xx whose body is not JSON or not an ``into``.
     """
-    data = json_body(response)
+    expected = f"a {TYPE_NAMES.get(into, into.__name__)}"  # "a ticket", "a ticket.list"
+    data = json_body(response, expected=expected)
     try:
-        return structure(data, into)
+        return structure(data, into, lenient=lenient)
     except StructureError as exc:
         json_path, message = error_path(exc)
-        raise _decode_failure(response, message, json_path) from None
+        raise _decode_failure(response, message, json_path, expected=expected) from None
     except RecursionError:
-        raise _decode_failure(response, "JSON nested too deeply") from None
+        raise _decode_failure(response, "JSON nested too deeply", expected=expected) from None
 
 
 def decipher_ticket(

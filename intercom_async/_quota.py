@@ -13,6 +13,7 @@ import math
 from typing import Protocol
 
 from ._limits import LimitHeaders, RateLimit
+from ._observe import NO_CALL, Call
 from ._pacer import Pacer
 from ._ratelimit import Turn
 
@@ -30,12 +31,15 @@ class Quota(Protocol):
     def waits(self) -> int:
         """Requests held back by the app's rate-limit window so far."""
 
-    async def acquire(self, max_wait: float = math.inf, *, wait: bool = True) -> Turn:
+    async def acquire(
+        self, max_wait: float = math.inf, *, wait: bool = True, call: Call = NO_CALL
+    ) -> Turn:
         """Wait until one more request may go; count it as sent.
 
         ``max_wait`` and ``wait`` are the request's own (its retry policy's ``max_delay`` and
         ``wait``): one the app's window would hold past ``max_wait`` seconds fails at once with
-        ``RateLimitError`` (nothing sent); with ``wait=False`` it is never held back."""
+        ``RateLimitError`` (nothing sent); with ``wait=False`` it is never held back. ``call``
+        (the request's observation) hears of each rate-limit wait, as it begins and ends."""
 
     def answered(self, turn: Turn, answer: LimitHeaders) -> None:
         """Settle ``turn`` with the answer its request got: its headers, parsed once."""

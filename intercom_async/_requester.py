@@ -9,7 +9,10 @@ through the client's one request path (pacing, pool, retries under the view's po
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from ._raw import RawResponse
 
 __all__ = ["Requester"]
 
@@ -23,11 +26,22 @@ class Requester(Protocol):
     def version(self) -> str:
         """The ``Intercom-Version`` every request sends (an endpoint may need a newer one)."""
 
-    async def request(self, method: str, path: str, into: type[T], *, json: Any = None) -> T:
+    async def request(
+        self, method: str, path: str, into: type[T], *, json: Any = None, route: str | None = None
+    ) -> T:
         """Send ``method path`` (with ``json`` as its JSON body, if not ``None``) under the
         client's pacing and retry policy, and return the ``into`` model the 2xx answer carries.
 
-        ``path`` is already percent-encoded (``"/tickets/1295"``). Raises what the client's
-        request path raises: ``ApiError`` (by status), ``TransportError``,
-        ``ResponseDecodeError``, ``ClientClosedError``.
+        ``path`` is already percent-encoded (``"/tickets/1295"``). ``route`` is its template
+        (``"/tickets/{id}"``): what names the call in traces, metrics and logs, so that no id
+        gets there; a resource whose path holds an id must pass it (``None``: the path is its
+        own route, as ``/tickets/search``). Raises what the client's request path raises:
+        ``ApiError`` (by status), ``TransportError``, ``ResponseDecodeError``,
+        ``ClientClosedError``.
         """
+
+    async def request_raw(
+        self, method: str, path: str, into: type[T], *, json: Any = None, route: str | None = None
+    ) -> RawResponse[T]:
+        """``request``, as a ``RawResponse[into]`` (status, headers, request id, attempts,
+        elapsed; ``parse()`` gives the model): what a resource's ``with_raw_response`` calls."""

@@ -31,6 +31,7 @@ import attrs
 
 from ._errors import ClientClosedError
 from ._limits import LimitHeaders, RateLimit
+from ._observe import NO_CALL, Call, Observer
 from ._pacer import CLOSED_MESSAGE, Pacer, spent_for_too_long
 from ._ratelimit import Turn
 from ._sleep import Sleeper
@@ -235,6 +236,9 @@ class SharedQuota:
         self._up = True
         self._closed = False
         self._shared_waits = 0
+        # The calls that hear of their waits: a future, set to the wait's seconds, per request.
+        self._notes: dict[asyncio.Future[Claim | None], asyncio.Future[float]] = {}
+        self.observer = Observer()  # hears of each call to the store (the client sets its own)
         pacer.follows_window = False
 
     @property
@@ -250,12 +254,14 @@ class SharedQuota:
         """Whether the shared budget is in use (else the store is down: local pacing)."""
         return self._up
 
-    async def acquire(self, max_wait: float = math.inf, *, wait: bool = True) -> Turn:
-        turn = await self._pacer.acquire(max_wait, wait=wait)
+    async def acquire(
+        self, max_wait: float = math.inf, *, wait: bool = True, call: Call = NO_CALL
+    ) -> Turn:
+        turn = await self._pacer.acquire(max_wait, wait=wait, call=call)
         if not self._up:
             return turn
         try:
-            turn.shared = await self._claim(max_wait, wait)
+            turn.shared = await self._claim(max_wait, wait, call)
         except BaseException:
             self._pacer.unanswered(turn, sent=False)
             raise
@@ -315,7 +321,7 @@ class SharedQuota:
 
     # -- claims ------------------------------------------------------------------------------
 
-    async def _claim(self, max_wait: float, wait: bool) -> Claim | None:
+    async def _claim(self, max_wait: float, wait: bool, call: Call) -> Claim | None:
         if self._closed:
             raise ClientClosedError(CLOSED_MESSAGE)
         if self._in_hand and not self._waiting:
@@ -331,11 +337,19 @@ class SharedQuota:
             left = paused[0] - time.time()
             if paused[1] is not None and left > max_wait:
                 raise spent_for_too_long(left, max_wait, paused[1])
-        future: asyncio.Future[Claim | None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Claim | None] = loop.create_future()
         self._waiting.append(future)
         self._asks[future] = (max_wait, wait)
+        note: asyncio.Future[float] | None = None
+        if call is not NO_CALL:
+            note = self._notes[future] = loop.create_future()
         self._kick()
         try:
+            if note is not None:
+                await asyncio.wait((future, note), return_when=asyncio.FIRST_COMPLETED)
+                if not future.done():  # the store said to wait: tell the call, then wait
+                    await call.rate_limit_wait_started(note.result(), "shared")
             return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
@@ -344,6 +358,10 @@ class SharedQuota:
                     self._give_back(claim)
             raise
         finally:
+            call.rate_limit_wait_ended()
+            if note is not None:
+                note.cancel()
+                del self._notes[future]
             if future in self._waiting:
                 self._waiting.remove(future)
             del self._asks[future]
@@ -439,6 +457,11 @@ class SharedQuota:
                 return
         if result.code == NEWS:
             wait = min(max(wait, 0.0), POLL)
+        if self._notes:  # the observed requests hear of their wait
+            for future in self._waiting:
+                note = self._notes.get(future)
+                if note is not None and not note.done():
+                    note.set_result(max(wait, 0.0))
         self._paused = (time.time() + max(wait, 0.0), until)
         try:
             await self._sleeper.sleep(max(wait, 0.0))
@@ -472,8 +495,21 @@ class SharedQuota:
         self._hand_out()
 
     async def _call(self, request: SyncRequest) -> SyncResult:
-        async with asyncio.timeout(self._timeout):
-            return await self._store.sync(request)
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            async with asyncio.timeout(self._timeout):
+                result = await self._store.sync(request)
+            outcome = "ok"
+            return result
+        except TimeoutError:
+            outcome = "timeout"
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            self.observer.budget_call(time.perf_counter() - started, outcome)
 
     def _now(self) -> float:
         """Intercom's time now, as this process reckons it."""

@@ -556,3 +556,29 @@ def decipher_error(status: int, path: str) -> ApiError:
     with pytest.raises(ApiError) as info:
         decipher_ticket(status, JSON, json.dumps(body).encode(), reason="Not Found", path=path)
     return info.value
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "json_path"),
+    [
+        (b'{"type": "ticket.list", "tickets": 5}', "application/json", "$.tickets"),
+        (b"<html>", "text/html", "$"),
+        (b"{", "application/json", "$"),
+    ],
+)
+def test_a_decode_failure_names_what_the_body_should_have_been(
+    body: bytes, content_type: str, json_path: str
+) -> None:
+    from intercom_async import TicketList
+    from intercom_async._protocol import Response, decode
+
+    answer = Response(200, {"Content-Type": content_type}, body, method="POST", path="/x")
+    with pytest.raises(ResponseDecodeError) as info:
+        decode(answer, TicketList)
+    assert info.value.expected == "a ticket.list"
+    assert info.value.json_path == json_path
+    assert f"HTTP 200: response body is not a ticket.list at {json_path}: " in str(info.value)
+    with pytest.raises(ResponseDecodeError) as info:
+        decode(Response(200, {"Content-Type": content_type}, body), Ticket)
+    assert info.value.expected == "a ticket"
+    assert "response body is not a ticket at " in str(info.value)

@@ -131,6 +131,9 @@ class Outcome:
     error: IntercomError | None
     index: int
     skipped: bool = False
+    request_id: str | None = None
+    attempts: int = 0
+    elapsed: float = 0.0
 
 
 async def test_the_bulk_fetch_is_generic_over_what_it_fetches() -> None:

@@ -31,6 +31,7 @@ class Settings:
     allow_insecure_http: bool = False
     verbose: bool = False
     redis_url: str | None = None  # "": none, whatever INTERCOM_REDIS_URL says
+    proxy: str | None = None  # None: the proxy environment variables decide
 
 
 def _read_token(path: str) -> str:
@@ -66,6 +67,7 @@ def make_client(
             max_connections=max(100, concurrency),
             allow_insecure_http=settings.allow_insecure_http,
             quota=quota,
+            proxy=settings.proxy,
         )
     except (ValueError, TypeError) as exc:  # the messages never hold the token (nor the
         # password of a --redis-url: redis-py's own parse errors do not quote the URL)

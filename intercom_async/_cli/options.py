@@ -40,6 +40,7 @@ __all__ = [
     "log_to_stderr",
     "pass_settings",
     "refuse_unused",
+    "typed",
 ]
 
 # The bounds of the numeric options: past them a value is a mistake, or would exhaust the
@@ -59,6 +60,7 @@ CONNECTION = (
     "max_attempts",
     "verbose",
     "redis_url",
+    "proxy",
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -128,6 +130,13 @@ def _definitions() -> dict[str, Callable[[_F], _F]]:
             help="Attempts per ticket, the first included (1: no retries).",
         ),
         "verbose": click.option("-v", "--verbose", is_flag=True, help="Log each retry on stderr."),
+        "proxy": click.option(
+            "--proxy",
+            metavar="URL",
+            help="Send the requests through this http:// or https:// proxy (credentials in it "
+            "are never shown) [default: $HTTPS_PROXY, $HTTP_PROXY or $ALL_PROXY, unless "
+            "$NO_PROXY names the host].",
+        ),
         "redis_url": click.option(
             "--redis-url",
             envvar=REDIS_URL_ENV,
@@ -188,6 +197,12 @@ def pass_settings(command: Callable[..., int]) -> Callable[..., int]:
         return command(settings, **params)
 
     return connection_options()(run)
+
+
+def typed(ctx: click.Context, name: str) -> bool:
+    """Whether connection option ``name`` was typed, before the command of ``ctx`` or after
+    (``search`` picks its own ``--api-version`` when it was not)."""
+    return _typed(ctx, name)
 
 
 def _typed(ctx: click.Context, name: str) -> bool:
