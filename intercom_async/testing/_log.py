@@ -30,6 +30,8 @@ class RecordedRequest:
         route: the route that took it (``"GET /tickets/{id}"``, ``"POST /tickets/search"``),
             or ``None`` for a path the fake does not serve.
         body: the request body as text (the first 64 KiB; ``""`` for none), redacted.
+        window: which of the fake's rate-limit windows counted it (0 for the first after the
+            fake started), or ``None`` when it was not counted (a fault answered it).
     """
 
     method: str
@@ -40,6 +42,7 @@ class RecordedRequest:
     status: int | None
     route: str | None = None
     body: str = ""
+    window: int | None = None
 
 
 @attrs.define
@@ -54,6 +57,7 @@ class Entry:
     status: int | None = None
     route: str | None = None
     body: str = ""
+    window: int | None = None
 
     def freeze(self) -> RecordedRequest:
         """A frozen copy."""
@@ -66,6 +70,7 @@ class Entry:
             self.status,
             self.route,
             self.body,
+            self.window,
         )
 
 

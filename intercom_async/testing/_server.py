@@ -350,6 +350,7 @@ class FakeIntercom:
         if fault is not None:
             await asyncio.sleep(fault.seconds)
         allowed, headers = self._window.admit()
+        entry.window = self._window.index
         headers["X-Request-Id"] = request_id
         response = self._answer(request, route, call, allowed, headers)
         entry.status = response.status

@@ -44,6 +44,11 @@ class RateWindow:
             self._index = index
             self._count = 0
 
+    @property
+    def index(self) -> int:
+        """Which window is the current one (0 for the first), as of the last ``admit``/``peek``."""
+        return self._index
+
     def admit(self) -> tuple[bool, dict[str, str]]:
         """Count one request; whether the window allows it, and the headers to answer with."""
         self._roll()
