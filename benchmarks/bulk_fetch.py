@@ -50,7 +50,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from intercom_async import IntercomClient, _client
+from intercom_async import IntercomClient, _transport
 from intercom_async.testing import generate_ticket
 
 WARMUP = 50
@@ -305,7 +305,7 @@ def _observed_client(url: str, mode: str) -> IntercomClient:
     if mode != "sdk":
         client = IntercomClient(token="bench", base_url=url)
         if mode == "none":
-            client._observer = Observer()  # nothing listens: the NO_CALL path
+            client._transport.observer = Observer()  # nothing listens: the NO_CALL path
         return client
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -476,7 +476,7 @@ async def _profiled(contender: Contender, url: str, n: int, c: int) -> pstats.St
     return pstats.Stats(profiler)
 
 
-def _json_only(response: Any, into: Any) -> Any:
+def _json_only(response: Any, into: Any, **_: Any) -> Any:
     return json.loads(response.body)
 
 
@@ -484,7 +484,7 @@ async def run_ours_no_models(
     url: str, warm: list[str], ids: list[str], c: int, m: Measure
 ) -> Timing:
     """get_many with the model building patched out (a private name): a diagnostic only."""
-    with unittest.mock.patch.object(_client, "decode", _json_only):
+    with unittest.mock.patch.object(_transport, "decode", _json_only):
         return await run_ours(url, warm, ids, c, m)
 
 
@@ -492,7 +492,7 @@ async def run_gather_no_models(
     url: str, warm: list[str], ids: list[str], c: int, m: Measure
 ) -> Timing:
     """``tickets.get`` on ``c`` tasks of ``asyncio.gather`` (no ``get_many``), no models."""
-    with unittest.mock.patch.object(_client, "decode", _json_only):
+    with unittest.mock.patch.object(_transport, "decode", _json_only):
         async with IntercomClient(token="bench", base_url=url) as client:
 
             async def fetch(batch: list[str]) -> None:

@@ -1,7 +1,7 @@
 """The sans-I/O core: build a request for Intercom, decipher its answer.
 
-Nothing here touches the network, so all of it is tested with plain data. The client
-(``intercom_async._client``) only moves bytes between these functions and aiohttp.
+Nothing here touches the network, so all of it is tested with plain data. The request path
+(``intercom_async._transport``) only moves bytes between these functions and aiohttp.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 One ``aiohttp.ClientSession`` (one connection pool), made on first use on the event loop the
 client is first used in, unless the caller hands one over; the counters behind
-``client.stats``; and the lifecycle: open until ``close()``, then closed for good, for the
-client and every view of it at once.
+``client.stats`` (a ``ClientStats``); and the lifecycle: open until ``close()``, then closed
+for good, for the client and every view of it at once.
 
 A client may be closed from an event loop other than its own (another thread's, or a second
 ``asyncio.run``): ``on_own_loop`` runs the closing where the connections live, and when that
@@ -18,17 +18,35 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiohttp
+import attrs
 
 from ._errors import ClientClosedError
 from ._pacer import CLOSED_MESSAGE
 
-__all__ = ["Session"]
+__all__ = ["ClientStats", "Session"]
 
 WRONG_LOOP_MESSAGE = (
     "this IntercomClient belongs to the event loop it was first used in; "
     "make one client per event loop (in tests: one per test, or a fixture whose loop scope "
     "matches its scope)"
 )
+
+
+@attrs.frozen
+class ClientStats:
+    """What a client has done so far (for progress bars and summaries).
+
+    Attributes:
+        requests: HTTP requests sent, retries included.
+        retries: retries the retry policy made.
+        rate_limited: answers with status 429.
+        rate_limit_waits: requests held back until the rate-limit window reset.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    rate_limit_waits: int = 0
 
 
 class Session:

@@ -130,7 +130,7 @@ async def reached(
     if point in ("window", "cap") and queued is not None:
         assert client._pacer.queued == queued
     if point == "pool":
-        assert client._slots is not None and client._slots.locked()
+        assert client._transport.slots is not None and client._transport.slots.locked()
 
 
 def snapshot(client: IntercomClient) -> dict[str, Any]:
@@ -152,7 +152,8 @@ async def check_left_as_it_was(
     if point == "pool":
         await asyncio.sleep(0.1)  # the request that held the connection finishes
         assert pacer.in_flight == 0
-    assert client._slots is not None and client._slots._value == client._session.max_connections
+    slots = client._transport.slots
+    assert slots is not None and slots._value == client._session.max_connections
     if point == "window":
         return  # the window is still spent, as it was: nothing may go for half a minute
     started = time.monotonic()

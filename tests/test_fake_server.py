@@ -229,6 +229,7 @@ async def test_rate_limit_window(session: aiohttp.ClientSession) -> None:
         assert [record.status for record in fake.requests][-5:] == [200, 200, 200, 429, 200]
         windows = [record.window for record in fake.requests][-5:]
         assert windows[:4] == [windows[0]] * 4  # the burst, 429 included, in one window
+        assert windows[0] is not None
         assert windows[4] == windows[0] + 1  # the next window
         fake.inject("1", Fault.status(503))
         await get(session, url, AUTH)

@@ -237,7 +237,7 @@ async def test_cancelling_a_call_inside_a_hook_leaves_the_client_as_it_was(where
                 await task
             pacer = client._pacer
             assert pacer.queued == 0 and pacer.in_flight == 0
-            assert client._slots is not None and client._slots._value == 2
+            assert client._transport.slots is not None and client._transport.slots._value == 2
             # The client goes on: a call without the stuck hook's event gets through.
             fake.clear_requests()
             never.set()

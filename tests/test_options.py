@@ -56,8 +56,8 @@ def idle(client: IntercomClient) -> None:
     assert client._pacer.queued == 0
     assert not getattr(client._quota, "_waiting", ())  # nor by a shared quota
     assert not getattr(client._quota, "_asks", {})
-    if client._slots is not None:
-        assert not client._slots.locked()
+    if client._transport.slots is not None:
+        assert not client._transport.slots.locked()
 
 
 async def timed(call: object) -> tuple[float, BaseException | None]:
@@ -409,7 +409,7 @@ async def test_pool_waits_on_a_callers_session_do_not_eat_the_timeout(
     async with aiohttp.ClientSession(connector=connector) as session:
         policy = RetryPolicy.never()
         async with fake.client(session=session, timeout=0.5, retry=policy) as client:
-            assert client._slots is not None
+            assert client._transport.slots is not None
             ids = [str(1 + n % 20) for n in range(60)]
             results = await client.tickets.get_all(ids, concurrency=60)
             assert [r.error for r in results if not r.ok] == []
@@ -421,11 +421,11 @@ async def test_a_callers_session_without_a_connection_limit_takes_no_slot(
 ) -> None:
     unlimited = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     async with unlimited, fake.client(session=unlimited) as client:
-        assert client._slots is None
+        assert client._transport.slots is None
         assert (await client.tickets.get("1")).id == "1"
     per_host = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50, limit_per_host=3))
     async with per_host, fake.client(session=per_host) as client:
-        assert client._slots is not None and client._slots._value == 3
+        assert client._transport.slots is not None and client._transport.slots._value == 3
 
 
 async def test_max_delay_bounds_the_wait_for_a_free_connection(fake: FakeIntercom) -> None:

@@ -34,7 +34,7 @@ async def test_the_token_appears_nowhere(caplog: pytest.LogCaptureFixture) -> No
             results = await client.tickets.get_all(["3", "missing", ""])
             texts += [repr(client), str(client), repr(client.tickets), repr(client.stats)]
             texts += [repr(ticket), repr(client.rate_limit), repr(results)]
-            texts += [repr(vars(client)), repr(client._headers)]
+            texts += [repr(vars(client)), repr(client._transport.headers)]
         texts += [exception_text(r.error) for r in results if r.error is not None]
         async with fake.client(token="wrong-" + SECRET) as wrong:
             with pytest.raises(IntercomError) as info:

@@ -35,6 +35,7 @@ def _imports(module: str) -> set[str]:
 
 def test_resources_depend_on_the_requester_interface_not_on_the_client() -> None:
     assert "_client" not in _imports("_tickets")
+    assert "_transport" not in _imports("_tickets")
     assert "_requester" in _imports("_tickets")
     assert "_tickets" in _imports("_client")
 

@@ -37,7 +37,8 @@ async def fake() -> AsyncIterator[FakeIntercom]:
 def healthy(client: IntercomClient) -> None:
     assert client._pacer.in_flight == 0
     assert client._pacer.queued == 0
-    assert client._slots is not None and client._slots._value == client._session.max_connections
+    slots = client._transport.slots
+    assert slots is not None and slots._value == client._session.max_connections
 
 
 def fastapi_app(fake: FakeIntercom) -> FastAPI:

@@ -10,9 +10,10 @@ import os
 
 import attrs
 
-from .._client import TOKEN_ENV, IntercomClient
+from .._client import IntercomClient
 from .._quota import QuotaSource
 from .._retry import RetryPolicy
+from .._settings import TOKEN_ENV
 from .common import UsageProblem, why
 
 __all__ = ["Settings", "make_client"]

@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._client import BASE_URL_ENV, TOKEN_ENV
+from .._settings import BASE_URL_ENV, TOKEN_ENV
 from .client import Settings
 from .common import PROG, UsageProblem, say
 from .quota import REDIS_URL_ENV
