@@ -1,0 +1,431 @@
+"""``SharedQuota``'s own bookkeeping, pinned down precisely: what goes back in hand or to the
+store, what an outage logs and names, how the store's WAIT and NEWS hold requests back, and how
+the store is tried again.
+
+The budget's Redis side is tested against a real ``redis-server`` elsewhere
+(``test_redis_quota.py``, ``test_budget_script.py``); here a small in-test ``Store`` answers as
+scripted and records every call, so that what ``SharedQuota`` sends and does can be checked to
+the unit. The ``Outbox`` tests drive the sans-I/O part directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from types import SimpleNamespace
+
+import pytest
+
+from intercom_async import RateLimitError, RateLimitWaitEvent, _shared
+from intercom_async._limits import LimitHeaders
+from intercom_async._observe import Call, CallSink, CallStart
+from intercom_async._pacer import Pacer
+from intercom_async._shared import (
+    GRANTED,
+    NEWS,
+    WAIT,
+    Claim,
+    Outbox,
+    SharedQuota,
+    SyncRequest,
+    SyncResult,
+)
+
+NAME = "intercom-async:{app-mutants}:budget"
+
+
+class Refused(Exception):
+    """The store refusing our credentials."""
+
+
+class ScriptedStore:
+    """A ``Store`` that answers each call with the next scripted result (or raises it)."""
+
+    def __init__(self, *answers: SyncResult | Exception) -> None:
+        self.answers: deque[SyncResult | Exception] = deque(answers)
+        self.requests: list[SyncRequest] = []
+        self.reset_error: Exception | None = None
+        self.resets = 0
+
+    async def sync(self, request: SyncRequest) -> SyncResult:
+        self.requests.append(request)
+        answer = self.answers.popleft() if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def aclose(self) -> None:
+        pass
+
+    async def reset(self) -> None:
+        self.resets += 1
+        if self.reset_error is not None:
+            raise self.reset_error
+
+    def describe(self, error: BaseException) -> str:
+        return f"described {type(error).__name__}: {error}"
+
+    def refused(self, error: BaseException) -> bool:
+        return isinstance(error, Refused)
+
+
+def granted(n: int, gen: int = 7, *, end: float | None = None) -> SyncResult:
+    return SyncResult(GRANTED, n, 0.0, gen, look=False, early=False, end=end)
+
+
+def quota_on(store: ScriptedStore) -> SharedQuota:
+    return SharedQuota(Pacer(), store, timeout=1.0, look_timeout=1.0, name=NAME)
+
+
+class Waits(CallSink):
+    """Hears the rate-limit waits of one call."""
+
+    def __init__(self) -> None:
+        self.events: list[RateLimitWaitEvent] = []
+
+    async def rate_limit_wait(self, event: RateLimitWaitEvent) -> None:
+        self.events.append(event)
+
+
+def observed() -> tuple[Call, Waits]:
+    sink = Waits()
+    return Call((sink,), CallStart("GET", "/tickets/{id}", "/tickets/1"), time.monotonic), sink
+
+
+def recording_pauses(quota: SharedQuota, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The seconds of each of the quota's sleeps, from now on (it still sleeps them)."""
+    pauses: list[float] = []
+    sleep = quota._sleeper.sleep
+
+    async def recorded(seconds: float) -> None:
+        pauses.append(seconds)
+        await sleep(seconds)
+
+    monkeypatch.setattr(quota._sleeper, "sleep", recorded)
+    return pauses
+
+
+async def settle() -> None:
+    """Let the quota's task talk to the store."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+# -- Outbox ---------------------------------------------------------------------------------
+
+
+def test_looks_and_refunds_never_sent_add_up_per_generation() -> None:
+    outbox = Outbox()
+    for claim in (Claim(3, look=True), Claim(3, look=True), Claim(4, look=True)):
+        outbox.unanswered(claim, sent=False)
+    for claim in (Claim(3), Claim(3), Claim(3), Claim(5)):
+        outbox.unanswered(claim, sent=False)
+    request = outbox.request(0.0, 0, 0, 1.0)
+    assert request.looks == ((3, 2), (4, 1))
+    assert request.refunds == ((3, 3), (5, 1))
+
+
+def test_a_look_sent_without_an_answer_is_urgent_news() -> None:
+    outbox = Outbox()
+    outbox.unanswered(Claim(5, look=True), sent=True)
+    assert outbox.urgent is True
+    assert outbox.released_gen == 5
+    assert outbox.request(0.0, 0, 0, 1.0).settled == ((5, None, 1),)
+
+
+# -- units given back, and requests without an answer ----------------------------------------
+
+
+async def test_a_unit_never_sent_goes_back_in_hand() -> None:
+    store = ScriptedStore(granted(3))
+    quota = quota_on(store)
+    turn = await quota.acquire()
+    assert turn.shared == Claim(7)
+    assert len(store.requests) == 1
+    quota.unanswered(turn, sent=False)  # back in hand: 3 units again, none to the store
+    turns = [await quota.acquire() for _ in range(3)]
+    assert [t.shared for t in turns] == [Claim(7)] * 3
+    assert len(store.requests) == 1
+    assert quota._outbox.refunds == {}
+    await quota.acquire()  # the fourth needs the store again
+    assert len(store.requests) == 2
+    await quota.aclose()
+
+
+async def test_a_unit_of_an_older_generation_goes_back_to_the_store() -> None:
+    store = ScriptedStore(granted(1, gen=6), granted(2, gen=7))
+    quota = quota_on(store)
+    old = await quota.acquire()
+    assert old.shared == Claim(6)
+    await quota.acquire()  # a new generation: one unit left in hand
+    assert len(store.requests) == 2
+    quota.unanswered(old, sent=False)
+    assert quota._outbox.refunds == {6: 1}  # never sent: the store counts it back
+    assert quota._outbox.settled == {}
+    await settle()
+    turn = await quota.acquire()  # the unit in hand is of generation 7, and only one
+    assert turn.shared == Claim(7)
+    await quota.aclose()
+
+
+async def test_a_look_never_sent_goes_back_to_the_store_as_a_look() -> None:
+    look = SyncResult(GRANTED, 1, 0.0, 7, look=True, early=False)
+    store = ScriptedStore(look, granted(1))
+    quota = quota_on(store)
+    turn = await quota.acquire()
+    assert turn.shared == Claim(7, look=True)
+    quota.unanswered(turn, sent=False)
+    await settle()
+    assert store.requests[1].looks == ((7, 1),)
+    assert store.requests[1].refunds == ()
+    await quota.aclose()
+
+
+async def test_a_request_sent_without_an_answer_is_settled_with_the_store() -> None:
+    store = ScriptedStore(granted(2))
+    quota = quota_on(store)
+    turn = await quota.acquire()
+    assert quota._pacer.in_flight == 1
+    quota.unanswered(turn, sent=True)
+    assert quota._pacer.in_flight == 0
+    assert quota._outbox.settled == {(7, None): 1}
+    assert quota._outbox.refunds == {}
+    await quota.aclose()
+
+
+async def test_the_local_pacer_settles_each_request_as_sent_or_not() -> None:
+    store = ScriptedStore(granted(5))
+    quota = quota_on(store)
+    first = await quota.acquire()
+    reset = int(time.time()) + 60
+    headers = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "10"}
+    headers["X-RateLimit-Reset"] = str(reset)
+    quota.answered(first, LimitHeaders.parse(200, headers, time.time()))
+    window = quota._pacer.window
+    assert window.budget == 10
+    sent, unsent = await quota.acquire(), await quota.acquire()
+    assert window.budget == 8
+    quota.unanswered(sent, sent=True)  # the server may have counted it: the unit is spent
+    assert window.budget == 8
+    quota.unanswered(unsent, sent=False)  # the server never counted it: the unit is back
+    assert window.budget == 9
+    assert quota._pacer.in_flight == 0
+    await quota.aclose()
+
+
+async def test_a_look_sent_without_an_answer_lets_another_look_at_once() -> None:
+    look = SyncResult(GRANTED, 1, 0.0, 7, look=True, early=False)
+    store = ScriptedStore(look, granted(1))
+    quota = quota_on(store)
+    turn = await quota.acquire()
+    quota.unanswered(turn, sent=True)
+    await settle()
+    assert len(store.requests) == 2  # told at once, with nobody waiting
+    assert store.requests[1].released_gen == 7
+    assert store.requests[1].settled == ((7, None, 1),)
+    await quota.aclose()
+
+
+async def test_requests_settled_while_the_store_is_down_leave_it_nothing_to_say() -> None:
+    store = ScriptedStore(granted(2), OSError("down"))
+    quota = quota_on(store)
+    sent = await quota.acquire()
+    unsent = await quota.acquire()
+    quota._outbox.urgent = True  # something to say: the call fails, the store is off
+    quota._kick()
+    await settle()
+    assert quota.shared is False
+    quota.unanswered(sent, sent=True)
+    quota.unanswered(unsent, sent=False)
+    assert quota._pacer.in_flight == 0
+    assert quota._outbox.settled == {}
+    assert quota._outbox.refunds == {}
+    await quota.aclose()
+
+
+async def test_a_unit_handed_to_a_waiting_request_is_of_the_granted_generation() -> None:
+    store = ScriptedStore(granted(1, gen=9))
+    quota = quota_on(store)
+    turns = await asyncio.gather(quota.acquire(), quota.acquire())
+    assert [turn.shared for turn in turns] == [Claim(9), Claim(9)]
+    await quota.aclose()
+
+
+async def test_units_good_until_now_are_not_handed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = time.time()
+    monkeypatch.setattr(
+        _shared, "time", SimpleNamespace(time=lambda: now, perf_counter=time.perf_counter)
+    )
+    store = ScriptedStore(granted(2, end=now), granted(1, end=now + 60.0))
+    quota = quota_on(store)
+    turn = await quota.acquire()
+    assert len(store.requests) == 2  # the first units' window was over: asked again
+    assert store.requests[1].refunds == ((7, 2),)
+    assert turn.shared == Claim(7)
+    await quota.aclose()
+
+
+# -- outages ---------------------------------------------------------------------------------
+
+
+async def down(store: ScriptedStore) -> SharedQuota:
+    quota = quota_on(store)
+    # The store fails: local pacing, the request goes.
+    turn = await asyncio.wait_for(quota.acquire(), 2.0)
+    assert turn.shared is None
+    assert quota.shared is False
+    return quota
+
+
+async def test_a_timeout_is_logged_as_such_with_the_budget_s_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "intercom_async.quota")
+    quota = await down(ScriptedStore(TimeoutError()))
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        f"the shared rate-limit budget ({NAME}) is unavailable (timed out); this client paces "
+        "itself alone until Redis answers again"
+    )
+    assert quota._retrying is not None
+    assert quota._retrying.get_name() == f"intercom_async shared budget {NAME} retry"
+    await quota.aclose()
+
+
+async def test_a_failure_is_logged_as_the_store_describes_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "intercom_async.quota")
+    quota = await down(ScriptedStore(OSError("connection reset")))
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    assert "(described OSError: connection reset)" in record.getMessage()
+    assert f"({NAME})" in record.getMessage()
+    await quota.aclose()
+
+
+async def test_refused_credentials_are_logged_as_an_error_with_the_budget_s_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "intercom_async.quota")
+    quota = await down(ScriptedStore(Refused("WRONGPASS")))
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR
+    assert record.getMessage() == (
+        f"the shared rate-limit budget ({NAME}) is not in use: Redis refused the credentials "
+        "(described Refused: WRONGPASS), a configuration error, not an outage: check the user, "
+        "password and ACL permissions the Redis client uses; this client paces itself alone "
+        "meanwhile"
+    )
+    await quota.aclose()
+
+
+async def test_the_store_is_tried_again_backing_off_and_then_shared_again(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(_shared, "RETRY_FIRST", 0.01)
+    monkeypatch.setattr(_shared, "RETRY_MAX", 0.04)
+    caplog.set_level(logging.WARNING, "intercom_async.quota")
+    error = OSError("down")
+    store = ScriptedStore(error, error, error, error, error, granted(0), granted(1))
+    store.reset_error = OSError("reset failed too")  # the retries go on all the same
+    quota = quota_on(store)
+    pauses = recording_pauses(quota, monkeypatch)
+    turn = await asyncio.wait_for(quota.acquire(), 2.0)
+    assert turn.shared is None
+    assert quota.shared is False
+    assert quota._pacer.follows_window is True
+    async with asyncio.timeout(1.5):
+        while not quota.shared:
+            await asyncio.sleep(0.005)
+    assert store.resets == 1
+    assert pauses == [0.01, 0.02, 0.04, 0.04, 0.04]
+    assert quota.shared is True
+    assert quota._pacer.follows_window is False
+    retries = store.requests[1:6]
+    assert [(r.want, r.prefetch) for r in retries] == [(0, 0)] * 5
+    assert caplog.records[-1].getMessage() == (
+        f"the shared rate-limit budget ({NAME}) is back; this client shares it again"
+    )
+    turn = await quota.acquire()  # nothing was left in hand from before: the store is asked
+    assert turn.shared == Claim(7)
+    assert store.requests[-1].want == 1
+    await quota.aclose()
+
+
+# -- WAIT and NEWS ---------------------------------------------------------------------------
+
+
+async def test_news_is_a_moment_s_poll_not_a_wait_a_request_may_not_afford() -> None:
+    far = time.time() + 60.0
+    store = ScriptedStore(SyncResult(NEWS, 0, far, 7, look=False, early=False), granted(1))
+    quota = quota_on(store)
+    call, waits = observed()
+    turn = await asyncio.wait_for(quota.acquire(1.0, call=call), 1.0)
+    assert turn.shared == Claim(7)
+    assert [(e.seconds, e.pacing) for e in waits.events] == [(_shared.POLL, "shared")]
+    await quota.aclose()
+
+
+async def test_news_of_a_moment_already_past_polls_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    past = time.time() - 60.0
+    store = ScriptedStore(SyncResult(NEWS, 0, past, 7, look=False, early=False), granted(1))
+    quota = quota_on(store)
+    pauses = recording_pauses(quota, monkeypatch)
+    await asyncio.wait_for(quota.acquire(), 1.0)
+    assert pauses == [0.0]
+    assert len(store.requests) == 2
+    await quota.aclose()
+
+
+async def test_a_wait_holds_the_requests_until_the_time_the_store_named() -> None:
+    until = time.time() + 0.2
+    wait = SyncResult(WAIT, 0, until, 7, look=False, early=False)
+    store = ScriptedStore(wait, granted(2))
+    quota = quota_on(store)
+    call, waits = observed()
+    started = time.monotonic()
+    turns = await asyncio.wait_for(asyncio.gather(quota.acquire(call=call), quota.acquire()), 2.0)
+    assert time.monotonic() - started >= 0.15
+    assert len(store.requests) == 2
+    assert [turn.shared for turn in turns] == [Claim(7), Claim(7)]
+    [event] = waits.events
+    assert event.pacing == "shared"
+    assert 0.1 < event.seconds <= 0.2
+    await quota.aclose()
+
+
+async def test_waits_in_a_row_tell_an_observed_request_once() -> None:
+    soon = time.time() + 0.05
+    wait = SyncResult(WAIT, 0, soon, 7, look=False, early=False)
+    store = ScriptedStore(wait, wait, granted(2))
+    quota = quota_on(store)
+    call, waits = observed()
+    turns = await asyncio.wait_for(asyncio.gather(quota.acquire(call=call), quota.acquire()), 2.0)
+    assert [turn.shared for turn in turns] == [Claim(7), Claim(7)]
+    assert len(store.requests) == 3
+    assert len(waits.events) == 1
+    await quota.aclose()
+
+
+async def test_a_wait_exactly_as_long_as_a_request_may_wait_is_waited(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = time.time()
+    monkeypatch.setattr(
+        _shared, "time", SimpleNamespace(time=lambda: now, perf_counter=time.perf_counter)
+    )
+    until = now + 0.05
+    store = ScriptedStore(SyncResult(WAIT, 0, until, 7, look=False, early=False), granted(1))
+    quota = quota_on(store)
+    turn = await asyncio.wait_for(quota.acquire(until - now), 1.0)
+    assert turn.shared == Claim(7)
+    store.answers = deque([SyncResult(WAIT, 0, until, 7, look=False, early=False)])
+    with pytest.raises(RateLimitError):
+        await asyncio.wait_for(quota.acquire(until - now - 0.01), 1.0)
+    await quota.aclose()
