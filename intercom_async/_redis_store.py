@@ -22,6 +22,7 @@ from redis.exceptions import (
     ResponseError,
 )
 
+from ._dead_loop import close_transport
 from ._shared import SyncRequest, SyncResult
 
 __all__ = ["AsyncRedis", "RedisStore", "credentials_refused"]
@@ -69,6 +70,21 @@ def _seen(future: asyncio.Future[None]) -> None:
         future.exception()
 
 
+def _close_sockets(client: AsyncRedis) -> None:
+    """Close the sockets of a Redis client's connections without their (closed) event loop,
+    and leave the connections as redis-py leaves a closed one (no reader, no writer)."""
+    pool: Any = getattr(client, "connection_pool", None)
+    connections = [
+        *getattr(pool, "_available_connections", ()),
+        *getattr(pool, "_in_use_connections", ()),
+    ]
+    for connection in connections:
+        writer = getattr(connection, "_writer", None)
+        if writer is not None:
+            close_transport(writer.transport)
+            connection._reader = connection._writer = None
+
+
 def credentials_refused(error: BaseException) -> bool:
     """Whether ``error`` is (or was caused by) Redis refusing the credentials: ``WRONGPASS``,
     ``NOAUTH``, ``NOPERM`` (a ``RedisCluster`` that cannot start wraps the refusal in one of its
@@ -93,6 +109,7 @@ class RedisStore:
         self._key = key
         self._owned = owned
         self._layout: asyncio.Task[None] | None = None  # a cluster's first reading of it
+        self._loop: asyncio.AbstractEventLoop | None = None  # where its connections live
         # (redis-py types register_script for Redis alone; RedisCluster's is the same method)
         self._script = cast("Redis", client).register_script(SCRIPT)
 
@@ -103,6 +120,7 @@ class RedisStore:
 
     async def sync(self, request: SyncRequest) -> SyncResult:
         """One run of ``_budget.lua``."""
+        self._loop = asyncio.get_running_loop()
         args: list[float | int | str | None] = [
             request.now,
             request.want,
@@ -146,8 +164,12 @@ class RedisStore:
         await asyncio.shield(layout)
 
     async def aclose(self) -> None:
-        """Close the Redis client if the store made it."""
+        """Close the Redis client if the store made it. When the event loop its connections
+        were made on is closed (the client is closed after its ``asyncio.run``), redis-py
+        cannot close them: their sockets are closed here."""
         if self._owned:
+            if self._loop is not None and self._loop.is_closed():
+                _close_sockets(self._client)
             await self._client.aclose()
 
     async def reset(self) -> None:

@@ -13,13 +13,13 @@ loop is closed already, ``close()`` closes their sockets itself, which aiohttp c
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiohttp
 import attrs
 
+from ._dead_loop import close_transport
 from ._errors import ClientClosedError
 from ._pacer import CLOSED_MESSAGE
 
@@ -152,25 +152,12 @@ class Session:
 
 
 def _close_sockets(session: aiohttp.ClientSession) -> None:
-    """Close the sockets of the connections of a session whose event loop is closed.
-
-    aiohttp closes a connection through its event loop, and leaves a closed loop's alone: they
-    would stay open until the garbage collector found them, each with a ``ResourceWarning``.
-    Neither aiohttp nor asyncio has a public way to reach them, so this looks for the pool's
-    connections and each one's socket where aiohttp and asyncio keep them, and leaves alone
-    whatever it does not find there.
-    """
+    """Close the sockets of the connections of a session whose event loop is closed (aiohttp
+    leaves a closed loop's alone): the pool's connections are looked for where aiohttp keeps
+    them."""
     connector = session.connector
     pooled: Any = getattr(connector, "_conns", {})
     protocols = [protocol for entries in pooled.values() for protocol, _ in entries]
     protocols += list(getattr(connector, "_acquired", ()))
     for protocol in protocols:
-        transport = getattr(protocol, "transport", None)
-        tls = getattr(transport, "_ssl_protocol", None)
-        if tls is not None:  # TLS: the socket is the transport's under the TLS layer
-            transport._closed = True  # type: ignore[union-attr]
-            transport = getattr(tls, "_transport", None)
-        sock = getattr(transport, "_sock", None)
-        if isinstance(sock, socket.socket):
-            sock.close()
-            transport._sock = None  # type: ignore[union-attr]
+        close_transport(getattr(protocol, "transport", None))

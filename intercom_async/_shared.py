@@ -308,12 +308,14 @@ class SharedQuota:
         for future in self._waiting:
             if not future.done():
                 future.set_exception(ClientClosedError(CLOSED_MESSAGE))
-        for task in (self._syncing, self._retrying):
-            if task is not None:
-                task.cancel()
-        tasks = [task for task in (self._syncing, self._retrying) if task is not None]
+        # Closed after its event loop ended (a second asyncio.run)? Its tasks are done (asyncio.run
+        # ends them), and the store's connections are that loop's: nothing is given back.
+        ended = self._syncing is not None and self._syncing.get_loop().is_closed()
+        tasks = [task for task in (self._syncing, self._retrying) if task and not task.done()]
+        for task in tasks:
+            task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._up and self._gen is not None and self._in_hand:  # give back what is unused
+        if self._up and self._gen is not None and self._in_hand and not ended:  # give back
             self._drop_in_hand()
             with contextlib.suppress(Exception):  # at worst they expire with their window
                 await self._call(self._outbox.request(self._now(), 0, 0, self._look_timeout))
