@@ -17,8 +17,12 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from attrs import frozen
+
+if TYPE_CHECKING:
+    from ._errors import ApiError
 
 __all__ = [
     "MAX_SERVER_WAIT",
@@ -181,16 +185,14 @@ class LimitHeaders:
         return Hold(None, reset, capped=capped)
 
 
-def limits_of(error: object, now: float) -> LimitHeaders | None:
-    """The ``LimitHeaders`` of the answer an ``ApiError`` reports: the one parsed when it came,
-    or, for an error made elsewhere, parsed from its headers; ``None`` for other errors."""
-    parsed = getattr(error, "_limits", None)
+def limits_of(error: ApiError, now: float) -> LimitHeaders:
+    """The ``LimitHeaders`` of the answer ``error`` reports: the one parsed when it came, or,
+    for an error made elsewhere (by hand, in a test), parsed from its headers, ``now`` being
+    our Unix time."""
+    parsed = error._limits
     if isinstance(parsed, LimitHeaders):
         return parsed
-    status, headers = getattr(error, "status", None), getattr(error, "headers", None)
-    if not isinstance(status, int) or headers is None:
-        return None
-    return LimitHeaders.parse(status, headers, now)
+    return LimitHeaders.parse(error.status, error.headers, now)
 
 
 def _number(value: str | None) -> float | None:

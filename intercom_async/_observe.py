@@ -114,7 +114,8 @@ class Sink:
 
     def budget_call(self, seconds: float, outcome: str) -> None:
         """A call to the shared budget's store took ``seconds``; ``outcome`` is ``"ok"``,
-        ``"timeout"`` or ``"error"``."""
+        ``"timeout"``, ``"error"`` or ``"cancelled"`` (cut short: the client closing, or the
+        request it was for cancelled)."""
 
 
 class Call:
@@ -325,7 +326,7 @@ class Observer:
 
     def budget_call(self, seconds: float, outcome: str) -> None:
         """A call to the shared budget's store (Redis) took ``seconds``: ``outcome`` is
-        ``"ok"``, ``"timeout"`` or ``"error"``."""
+        ``"ok"``, ``"timeout"``, ``"error"`` or ``"cancelled"``."""
         for sink in self._sinks:
             sink.budget_call(seconds, outcome)
 

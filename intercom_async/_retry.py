@@ -94,8 +94,8 @@ class RetryPolicy:
         """Seconds to wait after ``error`` before retry number ``retry_number``."""
         if not self.wait:
             return 0.0
-        limits = limits_of(error, time.time()) if isinstance(error, ApiError) else None
-        if limits is not None:
+        if isinstance(error, ApiError):
+            limits = limits_of(error, time.time())
             asked = limits.retry_after  # any retried answer may say so
             if asked is None and limits.status == 429:  # or X-RateLimit-Reset, by the 429 rule
                 now = time.time()

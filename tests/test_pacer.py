@@ -13,9 +13,10 @@ from email.utils import formatdate
 import pytest
 from aiohttp import web
 
-from intercom_async import ClientClosedError, IntercomClient, RateLimitError
+from intercom_async import ClientClosedError, IntercomClient, RateLimitError, RateLimitWaitEvent
 from intercom_async._limits import LimitHeaders
-from intercom_async._pacer import Pacer
+from intercom_async._observe import Call, CallSink, CallStart
+from intercom_async._pacer import CLOSED_MESSAGE, Pacer
 from intercom_async._ratelimit import Turn
 
 from .conftest import TOKEN, ScriptedServer, ticket_answer
@@ -324,3 +325,53 @@ async def test_one_stale_reset_does_not_lock_the_client_out(server: ScriptedServ
         assert abs(client._pacer.window.clock.offset) < 1.0
         assert client.stats.rate_limit_waits >= 2
     assert server.count() == 10  # not one 429
+
+
+# -- what a waiting request's call hears --------------------------------------------------------
+
+
+class Waits(CallSink):
+    def __init__(self) -> None:
+        self.events: list[RateLimitWaitEvent] = []
+
+    async def rate_limit_wait(self, event: RateLimitWaitEvent) -> None:
+        self.events.append(event)
+
+
+def observed() -> tuple[Call, Waits]:
+    sink = Waits()
+    return Call((sink,), CallStart("GET", "/tickets/{id}", "/tickets/1"), time.monotonic), sink
+
+
+async def test_a_request_held_by_the_window_hears_how_long_once() -> None:
+    pacer = Pacer()
+    await spend(pacer, 0.2)
+    call, waits = observed()
+    await asyncio.wait_for(pacer.acquire(call=call), 2.0)
+    [event] = waits.events
+    assert event.pacing == "local"
+    assert 0.1 < event.seconds <= 0.2
+
+
+async def test_a_request_held_until_an_answer_comes_hears_of_a_wait_of_unknown_length() -> None:
+    pacer = Pacer()
+    await spend(pacer, 0.05)
+    await asyncio.sleep(0.06)
+    look = await pacer.acquire()  # the window is over: one goes to look at the new one
+    call, waits = observed()
+    waiting = asyncio.ensure_future(pacer.acquire(call=call))  # how long: its answer will say
+    await settle_soon(pacer)
+    assert [(event.seconds, event.pacing) for event in waits.events] == [(0.0, "local")]
+    pacer.answered(look, heard(200, window(10, 5, time.time() + 10.0)))
+    await asyncio.wait_for(waiting, 1.0)
+
+
+async def test_a_request_waiting_when_the_pacer_closes_is_told_the_client_is_closed() -> None:
+    pacer = Pacer()
+    await spend(pacer, 30.0)
+    waiting = asyncio.ensure_future(pacer.acquire())
+    await settle_soon(pacer)
+    pacer.close()
+    with pytest.raises(ClientClosedError) as raised:
+        await waiting
+    assert str(raised.value) == CLOSED_MESSAGE

@@ -278,6 +278,19 @@ def test_2xx_bodies_that_are_not_tickets(
     assert info.value.status == 200
 
 
+def test_a_number_too_large_is_quoted_by_its_first_20_characters() -> None:
+    payload = b'{"ticket_attributes": {"n": 12345678901234567890123e999}}'
+    with pytest.raises(ResponseDecodeError) as info:
+        decipher_ticket(200, JSON, payload)
+    assert "(number 12345678901234567890 is too large for a float)" in str(info.value)
+
+
+def test_an_answer_deciphered_alone_names_no_request() -> None:
+    with pytest.raises(ApiError) as info:
+        decipher_ticket(500, {}, b"")
+    assert (str(info.value), info.value.reason, info.value.path) == ("HTTP 500", "", "")
+
+
 def test_decode_error_keeps_the_path() -> None:
     with pytest.raises(ResponseDecodeError) as info:
         decipher_ticket(200, JSON, b'{"ticket_parts": {"ticket_parts": [{"redacted": "no"}]}}')

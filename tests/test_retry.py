@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from email.utils import formatdate
 
 import pytest
 
@@ -106,6 +107,27 @@ def test_what_the_server_asks_for_is_capped() -> None:
     assert policy.wait_after(api_error(429, Retry_After="31536000"), 1) == MAX_SERVER_WAIT
     assert policy.wait_after(api_error(503, Retry_After="1e15"), 1) == MAX_SERVER_WAIT
     assert policy.wait_after(api_error(429, X_RateLimit_Reset=a_day), 1) == MAX_SERVER_WAIT
+
+
+def test_a_429_that_says_nothing_of_how_long_backs_off_as_usual() -> None:
+    policy = RetryPolicy(initial_backoff=0.25, jitter=False)
+    assert policy.wait_after(api_error(429), 1) == 0.25
+    assert policy.wait_after(api_error(429, X_RateLimit_Remaining="0"), 2) == 0.5
+
+
+def test_a_retry_after_date_is_read_against_our_clock_now() -> None:
+    policy = RetryPolicy(initial_backoff=0.25, jitter=False)
+    in_a_minute = formatdate(time.time() + 60.0, usegmt=True)
+    assert 58.0 <= policy.wait_after(api_error(503, Retry_After=in_a_minute), 1) <= 60.0
+
+
+def test_a_reset_is_read_on_the_server_s_clock_by_its_date() -> None:
+    policy = RetryPolicy(initial_backoff=0.25, jitter=False)
+    server_now = time.time() + 100.0  # its clock is 100 s ahead of ours
+    error = api_error(
+        429, Date=formatdate(server_now, usegmt=True), X_RateLimit_Reset=str(int(server_now) + 3)
+    )
+    assert 1.0 <= policy.wait_after(error, 1) <= 3.0
 
 
 @pytest.mark.parametrize("status", sorted(RETRYABLE_STATUSES))
