@@ -114,8 +114,7 @@ class Sink:
 
     def budget_call(self, seconds: float, outcome: str) -> None:
         """A call to the shared budget's store took ``seconds``; ``outcome`` is ``"ok"``,
-        ``"timeout"``, ``"error"`` or ``"cancelled"`` (cut short: the client closing, or the
-        request it was for cancelled)."""
+        ``"timeout"``, ``"error"`` or ``"cancelled"`` (cut short by the client closing)."""
 
 
 class Call:

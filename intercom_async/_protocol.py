@@ -270,7 +270,7 @@ def _decode_failure(
     )
 
 
-def json_body(response: Response, *, expected: str = "JSON") -> Any:
+def json_body(response: Response, *, expected: str) -> Any:
     """The JSON data of a 2xx answer (step one of decoding); ``expected`` says what the body
     should have been, for the error's message.
 
@@ -309,8 +309,6 @@ def decode(response: Response, into: type[T], *, lenient: bool = False) -> T:
     except StructureError as exc:
         json_path, message = error_path(exc)
         raise _decode_failure(response, message, json_path, expected=expected) from None
-    except RecursionError:
-        raise _decode_failure(response, "JSON nested too deeply", expected=expected) from None
 
 
 def decipher_ticket(

@@ -196,9 +196,13 @@ async def test_bad_concurrency(client: IntercomClient, concurrency: object) -> N
             pass
 
 
-@pytest.mark.parametrize("ids", ["1295", 12, None])
-async def test_ids_must_be_an_iterable_of_ids(client: IntercomClient, ids: object) -> None:
-    with pytest.raises(TypeError, match="ids must be"):
+@pytest.mark.parametrize(
+    ("ids", "said"), [("1295", "not a single str"), (12, "not int"), (None, "not NoneType")]
+)
+async def test_ids_must_be_an_iterable_of_ids(
+    client: IntercomClient, ids: object, said: str
+) -> None:
+    with pytest.raises(TypeError, match=f"^ids must be .*{said}"):
         await client.tickets.get_all(ids)  # type: ignore[arg-type]
 
 
@@ -363,7 +367,9 @@ async def test_ids_that_swallow_the_cancellation_do_not_hang_the_stop(
 
 
 def _refuse(refused: set[str], status: int = 401) -> Handler:
-    unauthorized = error_answer(status, "unauthorized", "Access Token Invalid")
+    unauthorized = error_answer(
+        status, "unauthorized", "Access Token Invalid", headers={"X-Request-Id": "req-refused"}
+    )
     found = ticket_answer()
 
     async def route(request: web.Request) -> web.StreamResponse:
@@ -398,6 +404,10 @@ async def test_after_a_401_no_more_ids_are_sent(
     assert isinstance(refusal, AuthenticationError) and refusal.status == 401
     assert all(r.error is refusal and r.ticket is None for r in results[3:])
     assert heard == results
+    refused = results[2]
+    assert (refused.request_id, refused.attempts) == ("req-refused", 1)
+    assert refused.elapsed > 0
+    assert {(r.request_id, repr(r.attempts), r.elapsed) for r in results[3:]} == {(None, "0", 0.0)}
 
 
 async def test_ids_in_flight_when_the_401_comes_are_not_skipped(

@@ -32,12 +32,15 @@ from intercom_async._limits import (
     retry_after,
     retry_after_seconds,
 )
+from intercom_async._models import Reference
 from intercom_async._protocol import (
     USER_AGENT,
     Response,
     api_error,
     build_headers,
     decipher_ticket,
+    decode,
+    is_loopback_url,
     resolve_base_url,
     ticket_path,
     validate_version,
@@ -263,7 +266,7 @@ def test_error_field_is_reported() -> None:
         (b"{not json", JSON, "not valid JSON"),
         (b"null", JSON, "got null"),
         (b"\xff\xfe{}", JSON, "not valid JSON"),
-        (b"[" * 100_000 + b"]" * 100_000, JSON, "JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, JSON, "not a ticket at \\$: JSON nested too deeply"),
         (b'{"id": 5}', JSON, "at \\$.id"),
         (b'{"ticket_attributes": {"n": NaN}}', JSON, "NaN is not JSON"),
         (b'{"ticket_attributes": {"n": -Infinity}}', JSON, "Infinity is not JSON"),
@@ -289,6 +292,34 @@ def test_an_answer_deciphered_alone_names_no_request() -> None:
     with pytest.raises(ApiError) as info:
         decipher_ticket(500, {}, b"")
     assert (str(info.value), info.value.reason, info.value.path) == ("HTTP 500", "", "")
+
+
+def test_a_model_without_a_type_name_is_expected_by_its_class_name() -> None:
+    response = Response(200, JSON, b'{"id": [5]}')
+    with pytest.raises(ResponseDecodeError, match=r"^HTTP 200: response body is not a Reference"):
+        decode(response, Reference)
+
+
+def test_decode_structures_leniently_when_asked() -> None:
+    response = Response(200, JSON, b'{"type": "ticket", "id": "1", "open": "yes"}')
+    with pytest.raises(ResponseDecodeError, match=r"at \$\.open"):
+        decode(response, Ticket)
+    ticket = decode(response, Ticket, lenient=True)
+    assert (ticket.open, ticket.extra) == (None, {"open": "yes"})
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://localhost:8000/", True),
+        ("http://127.0.0.1/", True),
+        ("http://[::1]:9/", True),
+        ("https://api.intercom.io", False),
+        ("not a url", False),
+    ],
+)
+def test_loopback_urls(url: str, loopback: bool) -> None:
+    assert is_loopback_url(url) is loopback
 
 
 def test_decode_error_keeps_the_path() -> None:

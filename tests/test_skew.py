@@ -93,7 +93,8 @@ def test_a_date_proved_wrong_by_the_window_is_ignored_for_a_while() -> None:
     assert clock.offset == pytest.approx(5 + FIRST_REACH)  # one word against it: in doubt
     clock.answered(None, T + 1, T + 2.5, T + 2.5)  # and at T+2.5: said again
     assert clock.offset == pytest.approx(-1.5 - FIRST_REACH)
-    clock.answered(date(T + 8), None, T + 3, T + 3)  # the same lying Date: ignored
+    clock.answered(date(T + 8), None, T + 3, T + 3)  # the same lying Date: ignored,
+    clock.answered(date(T + 8.5), None, T + 3.5, T + 3.5)  # however often it is said
     assert clock.offset == pytest.approx(-1.5 - FIRST_REACH)
     later = T + 3 + HORIZON + 1
     clock.answered(date(later + 5), None, later, later)  # believed again, and nothing contradicts

@@ -53,6 +53,17 @@ def test_nothing_known_nothing_held() -> None:
     assert window.last is None
 
 
+def test_an_answer_that_agrees_with_the_budget_keeps_its_units() -> None:
+    window = Window()
+    [first] = taken(window, 1)
+    answer(window, first, 200, limits(10, 5, T + 10), T + 0.1)
+    early, late = taken(window, 2)
+    answer(window, late, 200, limits(10, 4, T + 10), T + 0.2)  # 4 left, less `early`: 3, as held
+    assert window.budget == 3
+    window.unanswered(early, sent=False)  # never sent: still a unit of this same budget
+    assert window.budget == 4
+
+
 def test_the_budget_is_what_remained_less_what_is_in_flight() -> None:
     window = Window()
     first, *_ = taken(window, 4)
