@@ -375,3 +375,6 @@ async def test_a_request_waiting_when_the_pacer_closes_is_told_the_client_is_clo
     with pytest.raises(ClientClosedError) as raised:
         await waiting
     assert str(raised.value) == CLOSED_MESSAGE
+    with pytest.raises(ClientClosedError) as raised:
+        await pacer.acquire()  # and any later one
+    assert str(raised.value) == CLOSED_MESSAGE

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, formatdate
 
 import pytest
 from hypothesis import given
@@ -36,6 +38,7 @@ from intercom_async._models import Reference
 from intercom_async._protocol import (
     USER_AGENT,
     Response,
+    add_headers,
     api_error,
     build_headers,
     decipher_ticket,
@@ -320,6 +323,60 @@ def test_decode_structures_leniently_when_asked() -> None:
 )
 def test_loopback_urls(url: str, loopback: bool) -> None:
     assert is_loopback_url(url) is loopback
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: resolve_base_url("xx", None),
+            ValueError,
+            "unknown region 'xx': use one of us, eu, au",
+        ),
+        (
+            lambda: resolve_base_url("us", 5),  # type: ignore[arg-type]
+            TypeError,
+            "base_url must be a str, not int",
+        ),
+        (
+            lambda: ticket_path(1.5),  # type: ignore[arg-type]
+            InvalidTicketIdError,
+            "ticket id must be a str or an int, not float",
+        ),
+        (
+            lambda: validate_version(2.9),  # type: ignore[arg-type]
+            ValueError,
+            "version must be a string such as '2.9', not float",
+        ),
+    ],
+)
+def test_bad_arguments_are_refused_saying_what_they_were(
+    call: Callable[[], object], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as raised:
+        call()
+    assert str(raised.value) == message
+
+
+def test_extra_headers_replace_ours_whatever_their_case() -> None:
+    ours = {"User-Agent": "intercom-async", "Accept": "application/json"}
+    merged = add_headers(ours, {"user-agent": "mine/1.0", "X-Trace": "1"})
+    assert merged == {"Accept": "application/json", "user-agent": "mine/1.0", "X-Trace": "1"}
+
+
+def test_a_retry_after_date_counts_from_the_server_s_date() -> None:
+    now = time.time()
+    server = now + 100.0  # the server's clock is 100 s ahead: its Retry-After date too
+    headers = {
+        "Date": formatdate(server, usegmt=True),
+        "Retry-After": formatdate(server + 30.0, usegmt=True),
+    }
+    assert LimitHeaders.parse(429, headers, now).retry_after == pytest.approx(30.0, abs=1.0)
+
+
+def test_a_reset_at_the_epoch_is_a_time_and_one_before_it_is_none() -> None:
+    assert RateLimit.from_headers({"X-RateLimit-Reset": "0"}) == RateLimit(None, None, 0.0)
+    assert RateLimit.from_headers({"X-RateLimit-Reset": "-1"}) is None
 
 
 def test_decode_error_keeps_the_path() -> None:
