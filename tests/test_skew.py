@@ -101,6 +101,15 @@ def test_a_date_proved_wrong_by_the_window_is_ignored_for_a_while() -> None:
     assert clock.offset == pytest.approx(5 + FIRST_REACH)
 
 
+def test_a_word_between_two_that_contradict_the_bounds_clears_the_doubt() -> None:
+    clock = ServerClock()
+    clock.answered(None, T + 10, T, T)  # offset < 10
+    clock.answered(date(T + 30), None, T + 1, T + 1)  # offset >= 29: held in doubt
+    clock.answered(date(T + 2), None, T + 2, T + 2)  # offset >= 0: agrees, and the doubt goes
+    clock.answered(date(T + 33), None, T + 3, T + 3)  # >= 30 again: a first word again, in doubt
+    assert 0.0 <= clock.offset < 10
+
+
 def test_a_newer_lower_bound_beyond_a_stale_upper_one_wins() -> None:
     clock = ServerClock()
     clock.answered(None, T + 10, T, T)  # offset < 10
