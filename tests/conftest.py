@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 from hypothesis import settings
 
-from intercom_async import IntercomClient, RetryPolicy
+from intercom_async import IntercomClient, RateLimitWaitEvent, RetryPolicy
+from intercom_async._observe import Call, CallSink, CallStart
 
 # A real redis-server: the fixtures and the end-of-run note when they skipped (redis_fixture.py).
 from .redis_fixture import (  # noqa: F401 - registered with pytest by being names here
@@ -167,3 +168,19 @@ async def client(server: ScriptedServer) -> AsyncIterator[IntercomClient]:
         TOKEN, base_url=server.base_url, retry=RetryPolicy.no_wait(), timeout=5
     ) as c:
         yield c
+
+
+class Waits(CallSink):
+    """Hears the rate-limit waits of one call."""
+
+    def __init__(self) -> None:
+        self.events: list[RateLimitWaitEvent] = []
+
+    async def rate_limit_wait(self, event: RateLimitWaitEvent) -> None:
+        self.events.append(event)
+
+
+def observed() -> tuple[Call, Waits]:
+    """A call (``GET /tickets/1``) to hand a pacer, and what hears its waits."""
+    sink = Waits()
+    return Call((sink,), CallStart("GET", "/tickets/{id}", "/tickets/1"), time.monotonic), sink

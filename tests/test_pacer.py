@@ -13,13 +13,12 @@ from email.utils import formatdate
 import pytest
 from aiohttp import web
 
-from intercom_async import ClientClosedError, IntercomClient, RateLimitError, RateLimitWaitEvent
+from intercom_async import ClientClosedError, IntercomClient, RateLimitError
 from intercom_async._limits import LimitHeaders
-from intercom_async._observe import Call, CallSink, CallStart
 from intercom_async._pacer import CLOSED_MESSAGE, Pacer
 from intercom_async._ratelimit import Turn
 
-from .conftest import TOKEN, ScriptedServer, ticket_answer
+from .conftest import TOKEN, ScriptedServer, observed, ticket_answer
 
 
 def heard(status: int, headers: dict[str, str]) -> LimitHeaders:
@@ -328,19 +327,6 @@ async def test_one_stale_reset_does_not_lock_the_client_out(server: ScriptedServ
 
 
 # -- what a waiting request's call hears --------------------------------------------------------
-
-
-class Waits(CallSink):
-    def __init__(self) -> None:
-        self.events: list[RateLimitWaitEvent] = []
-
-    async def rate_limit_wait(self, event: RateLimitWaitEvent) -> None:
-        self.events.append(event)
-
-
-def observed() -> tuple[Call, Waits]:
-    sink = Waits()
-    return Call((sink,), CallStart("GET", "/tickets/{id}", "/tickets/1"), time.monotonic), sink
 
 
 async def test_a_request_held_by_the_window_hears_how_long_once() -> None:

@@ -18,9 +18,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from intercom_async import ClientClosedError, RateLimitError, RateLimitWaitEvent, _shared
+from intercom_async import ClientClosedError, RateLimitError, _shared
 from intercom_async._limits import LimitHeaders, RateLimit
-from intercom_async._observe import Call, CallSink, CallStart, Observer, Sink
+from intercom_async._observe import Observer, Sink
 from intercom_async._pacer import CLOSED_MESSAGE, Pacer
 from intercom_async._shared import (
     GRANTED,
@@ -32,6 +32,8 @@ from intercom_async._shared import (
     SyncRequest,
     SyncResult,
 )
+
+from .conftest import observed
 
 NAME = "intercom-async:{app-mutants}:budget"
 
@@ -90,21 +92,6 @@ def granted(n: int, gen: int = 7, *, end: float | None = None) -> SyncResult:
 
 def quota_on(store: ScriptedStore) -> SharedQuota:
     return SharedQuota(Pacer(), store, timeout=1.0, look_timeout=1.0, name=NAME)
-
-
-class Waits(CallSink):
-    """Hears the rate-limit waits of one call."""
-
-    def __init__(self) -> None:
-        self.events: list[RateLimitWaitEvent] = []
-
-    async def rate_limit_wait(self, event: RateLimitWaitEvent) -> None:
-        self.events.append(event)
-
-
-def observed() -> tuple[Call, Waits]:
-    sink = Waits()
-    return Call((sink,), CallStart("GET", "/tickets/{id}", "/tickets/1"), time.monotonic), sink
 
 
 def recording_pauses(quota: SharedQuota, monkeypatch: pytest.MonkeyPatch) -> list[float]:
