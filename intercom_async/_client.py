@@ -143,8 +143,8 @@ class IntercomClient:
         wrapped.checked()
         self._base_url = choose_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
         self._version = validate_version(version)
-        self._retry = retry_policy(retry) if retry is not None else RetryPolicy()
-        self._timeout = client_timeout(timeout)
+        policy = retry_policy(retry) if retry is not None else RetryPolicy()
+        attempt_timeout = client_timeout(timeout)
         positive_int(max_response_bytes, "max_response_bytes")
         positive_int(max_connections, "max_connections")
         if session is not None and not isinstance(session, aiohttp.ClientSession):
@@ -167,14 +167,14 @@ class IntercomClient:
             tracer_provider=tracer_provider,
             meter_provider=meter_provider,
         )
-        self._session = Session(session, max_connections=max_connections, timeout=self._timeout)
+        self._session = Session(session, max_connections=max_connections, timeout=attempt_timeout)
         pacer = Pacer(max_requests_per_second)  # each call brings its policy's waits
         self._pacer = pacer  # the client's own; a shared quota paces through it too
         self._quota: Quota = pacer
         if quota is not None:
             if not callable(getattr(quota, "_quota_for", None)):
                 raise TypeError(f"quota must be a RedisQuota, not {type(quota).__name__}")
-            look_timeout = self._timeout.total or DEFAULT_TIMEOUT
+            look_timeout = attempt_timeout.total or DEFAULT_TIMEOUT
             self._quota = quota._quota_for(pacer, wrapped.digest(), look_timeout=look_timeout)
             if isinstance(self._quota, SharedQuota):
                 self._quota.observer = observer
@@ -187,8 +187,8 @@ class IntercomClient:
             lenient=is_lenient(self._version),
             max_response_bytes=max_response_bytes,
             proxy=proxy_setting,
-            retry=self._retry,
-            timeout=self._timeout,
+            retry=policy,
+            timeout=attempt_timeout,
         )
         self._parent: IntercomClient | None = None
         _bind_resources(self)
@@ -226,10 +226,10 @@ class IntercomClient:
             max_attempts: the view's ``max_attempts`` (of ``retry`` if given, else of this
                 client's policy): ``with_options(max_attempts=1)`` turns retries off.
         """
-        policy = self._retry if retry is None else retry_policy(retry)
+        policy = self.retry if retry is None else retry_policy(retry)
         if max_attempts is not None:
             policy = attrs.evolve(policy, max_attempts=max_attempts)
-        own = self._timeout if timeout is None else client_timeout(timeout)
+        own = self.timeout if timeout is None else client_timeout(timeout)
         extra = None if headers is None else check_headers(headers, "headers")
         view = object.__new__(IntercomClient)
         view._base_url = self._base_url
@@ -238,8 +238,6 @@ class IntercomClient:
         view._pacer = self._pacer
         view._quota = self._quota
         view._parent = self._parent or self
-        view._retry = policy
-        view._timeout = own
         view._transport = self._transport.view(policy, own, extra)
         _bind_resources(view)
         return view
@@ -259,12 +257,12 @@ class IntercomClient:
     @property
     def retry(self) -> RetryPolicy:
         """The retry policy."""
-        return self._retry
+        return self._transport.retry
 
     @property
     def timeout(self) -> aiohttp.ClientTimeout:
         """The timeout of one attempt."""
-        return self._timeout
+        return self._transport.timeout
 
     @property
     def closed(self) -> bool:
